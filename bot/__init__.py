@@ -1,0 +1,1 @@
+"""Doorstep's conversation engine, storage, queue and command line."""

@@ -1,0 +1,176 @@
+"""The ``doorstep`` command: serve, worker, chat, send-event and helpers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from bot.errors import ConfigError
+from bot.settings import generated_secret, load_settings
+
+
+def _settings():  # noqa: ANN202 - click helper
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+@click.group()
+def cli() -> None:
+    """Doorstep: fix last-mile delivery exceptions by talking to the customer."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="HTTP threads.")
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the web server and the queue workers in one process."""
+    import waitress
+
+    from bot.queue import start_worker
+    from bot.redis_server import stop_embedded_redis
+    from webhook_server import build, create_app
+
+    settings = _settings()
+    runtime = build(settings)
+    app = create_app(runtime=runtime)
+    worker = start_worker(runtime.queue.broker, settings.queue_threads)
+    server = waitress.create_server(app, host=host, port=port, threads=threads)
+    click.echo(f"Doorstep listening on http://{host}:{server.effective_port} "
+               f"(Redis: {'REDIS_URL' if settings.redis_url else runtime.redis_url}; "
+               f"SMS: {'Twilio' if settings.twilio_enabled else 'sandbox outbox'})", err=True)
+
+    def stop(*_: object) -> None:
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.run()
+    except (OSError, ValueError):
+        pass  # the server socket was closed by the signal handler
+    finally:
+        worker.stop()
+        runtime.queue.broker.close()
+        if settings.redis_url is None:
+            stop_embedded_redis(settings.data_dir)
+
+
+@cli.command()
+@click.option("--threads", default=None, type=int, help="Worker threads (QUEUE_WORKER_THREADS).")
+def worker(threads: int | None) -> None:
+    """Run queue workers only (beside gunicorn web processes)."""
+    from bot.queue import start_worker
+    from webhook_server import build
+
+    settings = _settings()
+    runtime = build(settings)
+    running = start_worker(runtime.queue.broker, threads or settings.queue_threads)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    click.echo(f"Doorstep worker running ({threads or settings.queue_threads} threads)", err=True)
+    done.wait()
+    running.stop()
+    runtime.queue.broker.close()
+
+
+@cli.command()
+@click.option("--phone", required=True, help="Talk as this customer, e.g. +15551230001.")
+def chat(phone: str) -> None:
+    """Talk to the bot in the terminal as an SMS customer would."""
+    from bot.chat import run_chat
+
+    run_chat(_settings(), phone)
+
+
+@cli.command("send-event")
+@click.argument("file", type=click.File("rb"))
+@click.option("--url", default=None, help="Events endpoint [default: PUBLIC_URL/events].")
+def send_event(file, url: str | None) -> None:  # noqa: ANN001 - click file
+    """Sign FILE (a JSON event) with EVENTS_WEBHOOK_SECRET and POST it."""
+    import requests
+    from standardwebhooks import Webhook
+
+    settings = _settings()
+    body = file.read().decode()
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise click.ClickException(f"{file.name} is not valid JSON: {exc}") from None
+    msg_id = "msg_" + uuid.uuid4().hex
+    now = datetime.now(UTC)
+    headers = {"content-type": "application/json", "webhook-id": msg_id,
+               "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": Webhook(settings.events_webhook_secret).sign(msg_id, now, body)}
+    target = url or settings.public_url + "/events"
+    try:
+        resp = requests.post(target, data=body.encode(), headers=headers, timeout=15)
+    except requests.RequestException as exc:
+        raise click.ClickException(f"could not reach {target}: {exc}") from None
+    click.echo(f"{resp.status_code} {resp.text.strip()}")
+    if resp.status_code >= 300:
+        sys.exit(1)
+
+
+@cli.command()
+def secret() -> None:
+    """Print a new whsec_ secret for EVENTS_WEBHOOK_SECRET or SHIPPER_WEBHOOK_SECRET."""
+    click.echo(generated_secret())
+
+
+@cli.command()
+@click.option("--phone", default=None, help="Only messages to this number.")
+def outbox(phone: str | None) -> None:
+    """List messages kept in the sandbox outbox (no Twilio credentials)."""
+    import redis
+
+    from bot.phones import normalise_phone
+    from bot.runtime import resolve_redis_url
+    from bot.store import Store
+
+    settings = _settings()
+    store = Store(redis.Redis.from_url(resolve_redis_url(settings)))
+    for message in store.outbox(normalise_phone(phone) if phone else None):
+        click.echo(f"--- {message['at']} to {message['to']} (case {message['case_id']})")
+        click.echo(message["body"])
+
+
+@cli.command()
+@click.argument("case_id")
+def case(case_id: str) -> None:
+    """Show a case and its timeline as JSON."""
+    import redis
+
+    from bot.runtime import resolve_redis_url
+    from bot.store import Store
+
+    store = Store(redis.Redis.from_url(resolve_redis_url(_settings())))
+    found = store.get_case(case_id)
+    if found is None:
+        raise click.ClickException(f"no case {case_id}")
+    click.echo(json.dumps({"case": found.to_dict(), "timeline": store.timeline(case_id)},
+                          indent=2, ensure_ascii=False))
+
+
+@cli.command("redis-stop")
+def redis_stop() -> None:
+    """Stop the embedded Redis server under DOORSTEP_DATA_DIR."""
+    from bot.redis_server import stop_embedded_redis
+
+    settings = _settings()
+    stopped = stop_embedded_redis(Path(settings.data_dir))
+    click.echo("stopped" if stopped else "not running")
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="doorstep")

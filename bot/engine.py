@@ -1,0 +1,269 @@
+"""Run one conversation turn: lock, load, understand, step the flow, save, dispatch.
+
+The engine keeps no state in memory: everything lives in Redis through
+:class:`~bot.store.Store`, so any number of web and worker processes can share it.
+Outbound keys are derived from the inbound message id, so a turn that is replayed
+after a crash produces the same keys and the queue sends each reply once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.models import (
+    AWAITING_CUSTOMER,
+    CLOSED_STATUSES,
+    ESCALATED,
+    EXPIRED,
+    RESOLVED,
+    Case,
+    Conversation,
+    Inbound,
+    Outbound,
+    Reply,
+)
+from bot.ports import Dispatcher
+from bot.settings import Settings
+from bot.store import Store, now_iso
+from flows.base import Callback, Escalate, FlowContext, Reserve, Resolve, Step
+from flows.messages import say
+from flows.registry import FLOWS
+from nlu.base import NLU, ParseResult
+
+log = logging.getLogger("doorstep.engine")
+
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
+                        "revoke", "parar", "alto", "baja"})
+START_WORDS = frozenset({"start", "unstop", "yes", "iniciar"})
+HELP_WORDS = frozenset({"help", "info", "ayuda"})
+GLOBAL_INTENTS = frozenset({"human", "cancel", "help", "greet", "thanks", "goodbye"})
+
+
+def sms_keyword(text: str) -> str | None:
+    """Carrier keywords: a message that is exactly STOP, START or HELP (or a synonym)."""
+    word = text.strip().strip(".!").lower()
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    if word in HELP_WORDS:
+        return "help"
+    return None
+
+
+@dataclass
+class Turn:
+    """What one turn produced, applied at the end in one go."""
+
+    case: Case | None
+    conv: Conversation | None
+    replies: list[Reply] = field(default_factory=list)
+    timeline: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    callbacks: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class Engine:
+    """The conversation engine."""
+
+    def __init__(self, store: Store, nlu: NLU, dispatcher: Dispatcher, settings: Settings,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.store = store
+        self.nlu = nlu
+        self.dispatcher = dispatcher
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # -- inbound turns -----------------------------------------------------
+    def handle(self, inbound: Inbound) -> bool:
+        """Process one customer message; False when it was a replay and changed nothing."""
+        with self.store.conversation_lock(inbound.channel, inbound.sender):
+            if self.store.inbound_seen(inbound.channel, inbound.sender, inbound.message_id):
+                return False
+            conv = self.store.get_conversation(inbound.channel, inbound.sender)
+            case = self.store.get_case(conv.case_id) if conv.case_id else None
+            turn = Turn(case=case, conv=conv)
+            turn.timeline.append(("message.in", {"channel": inbound.channel,
+                                                 "message_id": inbound.message_id,
+                                                 "text": inbound.text}))
+            self._respond(turn, inbound)
+            conv.turns += 1
+            conv.last_inbound_at = inbound.received_at.isoformat()
+            conv.reminded = False
+            self.commit(turn, key_base=f"{inbound.channel}:{inbound.message_id}",
+                        proactive=False,
+                        mark=(inbound.channel, inbound.sender, inbound.message_id))
+            return True
+
+    def _respond(self, turn: Turn, inbound: Inbound) -> None:
+        conv, case = turn.conv, turn.case
+        lang = conv.language
+        keyword = sms_keyword(inbound.text) if inbound.channel == "sms" else None
+        opted_out = self.store.is_opted_out(inbound.channel, inbound.sender)
+        if keyword == "stop":
+            turn.timeline.append(("customer.opted_out", {"channel": inbound.channel}))
+            self.store.set_opted_out(inbound.channel, inbound.sender, True)
+            return  # the carrier confirms STOP itself; we send nothing more
+        if keyword == "start" and opted_out:
+            self.store.set_opted_out(inbound.channel, inbound.sender, False)
+            turn.timeline.append(("customer.opted_in", {"channel": inbound.channel}))
+            turn.replies.append(Reply(say(lang, "welcome_back")))
+            if case and case.status not in CLOSED_STATUSES and conv.flow:
+                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self._ctx(case, lang)))
+            return
+        if opted_out:
+            return  # after STOP, nothing is sent until START
+        if keyword == "help":
+            turn.replies.append(Reply(say(lang, "help", carrier=_carrier(case))))
+            if case and case.status not in CLOSED_STATUSES and conv.flow:
+                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self._ctx(case, lang)))
+            return
+        if case is None or conv.flow is None or case.status in CLOSED_STATUSES \
+                and conv.state.get("step") != "done":
+            turn.replies.append(Reply(say(lang, "no_case")))
+            return
+        ctx = self._ctx(case, lang)
+        parse = self.nlu.parse(inbound.text, ctx.now, case.timezone, lang)
+        turn.timeline.append(("nlu", {"intent": parse.intent.name,
+                                      "confidence": round(parse.intent.confidence, 3),
+                                      "entities": [e.to_dict() for e in parse.entities]}))
+        if case.status == ESCALATED:
+            if not conv.state.get("hold_sent"):
+                conv.state = {**conv.state, "hold_sent": True}
+                turn.replies.append(Reply(say(lang, "escalated_hold")))
+            return
+        if self._global(turn, parse, ctx):
+            return
+        flow = FLOWS[conv.flow]
+        self.apply(turn, flow.step(conv.state, parse, ctx), ctx)
+
+    def _global(self, turn: Turn, parse: ParseResult, ctx: FlowContext) -> bool:
+        """Intents every flow shares; True when handled here."""
+        name = parse.intent.name
+        if name not in GLOBAL_INTENTS or parse.entities:
+            return False
+        conv, lang = turn.conv, ctx.language
+        flow = FLOWS[conv.flow] if conv.flow else None
+        if name == "human":
+            self.apply(turn, Step(conv.state, (Reply(say(lang, "human")),),
+                                  (Escalate("customer asked for a person"),)), ctx)
+        elif name == "help" and flow:
+            turn.replies += [Reply(say(lang, "help", carrier=_carrier(ctx.case))),
+                             flow.prompt(conv.state, ctx)]
+        elif name == "cancel":
+            turn.replies.append(Reply(say(lang, "cancel")))
+        elif name == "greet" and flow:
+            prompt = flow.prompt(conv.state, ctx)
+            turn.replies.append(Reply(say(lang, "greet") + " " + prompt.text, prompt.choices))
+        elif name in ("thanks", "goodbye"):
+            turn.replies.append(Reply(say(lang, "thanks")))
+        else:
+            return False
+        return True
+
+    # -- applying a flow's step -------------------------------------------
+    def _ctx(self, case: Case, lang: str) -> FlowContext:
+        return FlowContext(case=case, now=self.clock(), language=lang,
+                           holidays=self.settings.holidays)
+
+    def apply(self, turn: Turn, step: Step, ctx: FlowContext) -> None:
+        """Carry out a flow step's effects; reservations feed back into the flow."""
+        turn.conv.state = step.state
+        turn.replies.extend(step.replies)
+        for effect in step.effects:
+            if isinstance(effect, Reserve):
+                ok = self.store.reserve_window(effect.window, self.settings.window_capacity) \
+                    if not turn.case.details.get("available_windows") else True
+                turn.timeline.append(("window.reserved" if ok else "window.full",
+                                      {"window": effect.window.to_dict()}))
+                flow = FLOWS[turn.conv.flow]
+                self.apply(turn, flow.reserved(turn.conv.state, ok, ctx), ctx)
+            elif isinstance(effect, Callback):
+                turn.callbacks.append((effect.type, effect.data))
+            elif isinstance(effect, Resolve):
+                self.set_status(turn, RESOLVED, {"outcome": effect.outcome, **effect.data})
+            elif isinstance(effect, Escalate):
+                self.set_status(turn, ESCALATED, {"reason": effect.reason})
+                turn.callbacks.append(("case.escalated", {"reason": effect.reason}))
+
+    def set_status(self, turn: Turn, status: str, data: dict[str, Any]) -> None:
+        case = turn.case
+        resolution = {**data, "at": now_iso()} if status in CLOSED_STATUSES else case.resolution
+        turn.case = Case.from_dict({**case.to_dict(), "status": status, "updated_at": now_iso(),
+                                    "resolution": resolution})
+        turn.timeline.append((f"case.{status}", data))
+        if status in CLOSED_STATUSES:
+            self.store.set_open_case(case.carrier, case.tracking_number, None)
+
+    def commit(self, turn: Turn, key_base: str, proactive: bool,
+               mark: tuple[str, str, str] | None = None) -> list[Outbound]:
+        """Dispatch replies and callbacks, then save case, timeline and conversation at once."""
+        conv, case = turn.conv, turn.case
+        if conv is None:
+            turn.replies = []
+        outs = [Outbound(key=f"{key_base}:{i}", channel=conv.channel, to=conv.address,
+                         text=r.text, choices=r.choices, case_id=case.id if case else None,
+                         proactive=proactive, timezone=case.timezone if case else None)
+                for i, r in enumerate(turn.replies) if r.text]
+        for out in outs:
+            self.dispatcher.send(out)
+        for kind, data in turn.callbacks:
+            full = {"case_id": case.id, "tracking_number": case.tracking_number,
+                    "order_ref": case.order_ref, **data}
+            self.dispatcher.callback(f"{key_base}:{kind}", case.id, kind, full)
+        pipe = self.store.pipeline()
+        if case is not None:
+            self.store.save_case(case, pipe)
+            for kind, data in turn.timeline:
+                self.store.append_timeline(case.id, kind, pipe, **data)
+            for out in outs:
+                self.store.append_timeline(case.id, "message.queued", pipe, key=out.key,
+                                           channel=out.channel, text=out.text,
+                                           choices=list(out.choices))
+            for kind, _ in turn.callbacks:
+                self.store.append_timeline(case.id, "callback.queued", pipe, type=kind)
+        if conv is not None:
+            self.store.save_conversation(conv, pipe)
+        if mark:
+            self.store.mark_inbound(*mark, pipe=pipe)
+        pipe.execute()
+        if case is not None and conv is not None and case.status == AWAITING_CUSTOMER \
+                and conv.case_id == case.id:
+            stage = "expire" if conv.reminded else "remind"
+            delay = self.settings.expire_after_s if conv.reminded else \
+                self.settings.reminder_after_s
+            self.dispatcher.check_idle(conv.channel, conv.address, case.id, conv.turns, stage,
+                                       delay)
+        return outs
+
+    # -- idle customers ----------------------------------------------------
+    def idle_check(self, channel: str, address: str, case_id: str, turns: int,
+                   stage: str) -> str:
+        """Remind a quiet customer once, then expire the case. Returns what happened."""
+        with self.store.conversation_lock(channel, address):
+            conv = self.store.get_conversation(channel, address)
+            case = self.store.get_case(case_id)
+            if case is None or conv.case_id != case_id or conv.turns != turns \
+                    or case.status != AWAITING_CUSTOMER:
+                return "stale"
+            turn = Turn(case=case, conv=conv)
+            ctx = self._ctx(case, conv.language)
+            if stage == "remind" and not conv.reminded:
+                conv.reminded = True
+                if not self.store.is_opted_out(channel, address):
+                    turn.replies.append(FLOWS[conv.flow].prompt(conv.state, ctx))
+                turn.timeline.append(("reminder.sent", {}))
+                self.commit(turn, key_base=f"remind:{case_id}:{turns}", proactive=True)
+                return "reminded"
+            self.set_status(turn, EXPIRED, {"outcome": "no_reply"})
+            turn.callbacks.append(("case.expired", {"reason": "no_reply"}))
+            conv.flow, conv.state, conv.case_id = None, {}, None
+            self.commit(turn, key_base=f"expire:{case_id}", proactive=True)
+            return "expired"
+
+
+def _carrier(case: Case | None) -> str:
+    return case.carrier.title() if case else "your carrier"

@@ -1,0 +1,31 @@
+"""Small interfaces the engine depends on; the app factory supplies the real ones."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.models import Outbound
+
+
+class Dispatcher(Protocol):
+    """Where the engine's outputs go: the durable outbound queue (or a terminal in `chat`)."""
+
+    def send(self, outbound: Outbound) -> None:
+        """Deliver a message to a customer (quiet hours apply to proactive ones)."""
+        ...
+
+    def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
+        """Post a signed callback to the shipper; ``key`` is its idempotency key."""
+        ...
+
+    def check_idle(self, channel: str, address: str, case_id: str, turns: int, stage: str,
+                   delay_s: float) -> None:
+        """Come back after ``delay_s`` to remind (stage ``remind``) or expire the case."""
+        ...
+
+
+class Sender(Protocol):
+    """A channel's outbound half: send one message, return the provider's message id."""
+
+    def send(self, outbound: Outbound) -> str:
+        ...

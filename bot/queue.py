@@ -1,0 +1,206 @@
+"""The durable outbound queue, on Dramatiq's Redis broker.
+
+Three actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
+callbacks) and ``check_idle`` (reminders and expiry). Dramatiq acknowledges a job
+only after it ran; a job whose worker died is redelivered once that worker's
+heartbeat is older than ``QUEUE_HEARTBEAT_MS``. Every send carries an idempotency
+key: once a provider acknowledged a message, a rerun of the job does not send it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    CurrentMessage,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+from bot.callbacks import ShipperCallbacks
+from bot.errors import PermanentSendError, TransientSendError
+from bot.models import Outbound
+from bot.phones import mask_phone
+from bot.ports import Sender
+from bot.quiet_hours import next_send_time
+from bot.settings import Settings
+from bot.store import Store, key_for, now_iso
+
+log = logging.getLogger("doorstep.queue")
+OUTBOUND_QUEUE = "outbound"
+CALLBACK_QUEUE = "callbacks"
+IDLE_QUEUE = "idle"
+
+
+def build_broker(settings: Settings, redis_url: str) -> RedisBroker:
+    """A Redis broker with our retry defaults; one per process."""
+    return RedisBroker(
+        url=redis_url,
+        namespace="doorstep-queue",
+        heartbeat_timeout=settings.queue_heartbeat_ms,
+        maintenance_chance=settings.queue_maintenance_chance,
+        middleware=[
+            AgeLimit(), TimeLimit(time_limit=120_000), ShutdownNotifications(), Callbacks(),
+            Pipelines(), CurrentMessage(),
+            Retries(max_retries=settings.outbound_max_retries,
+                    min_backoff=settings.outbound_min_backoff_ms,
+                    max_backoff=3_600_000),
+        ],
+    )
+
+
+def _retries() -> int:
+    message = CurrentMessage.get_current_message()
+    return int(message.options.get("retries", 0)) if message else 0
+
+
+class OutboundQueue:
+    """Enqueue messages, callbacks and idle checks; run them in workers."""
+
+    def __init__(self, broker: RedisBroker, store: Store, settings: Settings,
+                 senders: dict[str, Sender], callbacks: ShipperCallbacks | None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.broker = broker
+        self.store = store
+        self.settings = settings
+        self.senders = senders
+        self.callbacks = callbacks
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.idle_handler: Callable[[str, str, str, int, str], str] | None = None
+        self._send = dramatiq.actor(self._send_job, broker=broker, actor_name="send_message",
+                                    queue_name=OUTBOUND_QUEUE,
+                                    throws=(PermanentSendError,))
+        self._callback = dramatiq.actor(self._callback_job, broker=broker,
+                                        actor_name="deliver_callback",
+                                        queue_name=CALLBACK_QUEUE, max_retries=None,
+                                        retry_when=lambda n, exc: True)
+        self._idle = dramatiq.actor(self._idle_job, broker=broker, actor_name="check_idle",
+                                    queue_name=IDLE_QUEUE)
+
+    # -- Dispatcher ----------------------------------------------------------
+    def send(self, outbound: Outbound) -> None:
+        delay_ms = self._quiet_delay_ms(outbound)
+        if delay_ms:
+            self._timeline(outbound.case_id, "message.deferred", key=outbound.key,
+                           until=(self.clock().timestamp() + delay_ms / 1000))
+        self.store.update_outbound(outbound.key, status="queued", channel=outbound.channel,
+                                   case_id=outbound.case_id or "", queued_at=now_iso())
+        self._send.send_with_options(args=(outbound.to_dict(),), delay=delay_ms or None)
+
+    def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
+        timestamp = self.clock().isoformat()
+        self._callback.send(key, case_id, type, data, timestamp)
+
+    def check_idle(self, channel: str, address: str, case_id: str, turns: int, stage: str,
+                   delay_s: float) -> None:
+        self._idle.send_with_options(args=(channel, address, case_id, turns, stage),
+                                     delay=int(delay_s * 1000))
+
+    # -- jobs ----------------------------------------------------------------
+    def _quiet_delay_ms(self, outbound: Outbound) -> int:
+        if not outbound.proactive:
+            return 0
+        now = self.clock()
+        tz = outbound.timezone or self.settings.default_timezone
+        when = next_send_time(now, tz, self.settings.quiet_hours)
+        return max(int((when - now).total_seconds() * 1000), 0)
+
+    def _send_job(self, payload: dict[str, Any]) -> None:
+        outbound = Outbound.from_dict(payload)
+        record = self.store.outbound_record(outbound.key)
+        if record.get("provider_id"):
+            return  # acknowledged by the provider before: never send twice
+        if self.store.is_opted_out(outbound.channel, outbound.to):
+            self.store.update_outbound(outbound.key, status="suppressed")
+            self._timeline(outbound.case_id, "message.suppressed", key=outbound.key,
+                           reason="opted_out")
+            return
+        delay_ms = self._quiet_delay_ms(outbound)
+        if delay_ms:
+            self._send.send_with_options(args=(payload,), delay=delay_ms)
+            return
+        sender = self.senders[outbound.channel]
+        try:
+            provider_id = sender.send(outbound)
+        except PermanentSendError as exc:
+            self._failed(outbound, exc.code, str(exc))
+            raise
+        except TransientSendError as exc:
+            if _retries() >= self.settings.outbound_max_retries:
+                self._failed(outbound, exc.code, str(exc))
+                return
+            log.warning("send to %s failed (%s), will retry", mask_phone(outbound.to), exc.code)
+            if exc.retry_after_s:
+                raise dramatiq.Retry(delay=int(exc.retry_after_s * 1000)) from exc
+            raise
+        pipe = self.store.pipeline()
+        self.store.update_outbound(outbound.key, pipe, status="sent", provider_id=provider_id,
+                                   sent_at=now_iso())
+        self.store.link_provider_id(provider_id, outbound.key, pipe)
+        if outbound.case_id:
+            self.store.append_timeline(outbound.case_id, "message.sent", pipe, key=outbound.key,
+                                       provider_id=provider_id)
+        pipe.execute()
+        log.info("sent %s to %s via %s", outbound.key, mask_phone(outbound.to), outbound.channel)
+
+    def _failed(self, outbound: Outbound, code: str | None, reason: str) -> None:
+        self.store.update_outbound(outbound.key, status="failed", error_code=code or "")
+        self.store.redis.rpush(key_for("deadletter"), outbound.key)
+        self._timeline(outbound.case_id, "message.failed", key=outbound.key,
+                       error_code=code, reason=reason)
+        log.error("giving up on %s to %s: %s", outbound.key, mask_phone(outbound.to), code)
+
+    def _callback_job(self, key: str, case_id: str, type_: str, data: dict[str, Any],
+                      timestamp: str) -> None:
+        done_key = key_for("callback", key)
+        if self.store.redis.get(done_key):
+            return
+        if self.callbacks is None:
+            self._timeline(case_id, "callback.skipped", type=type_,
+                           reason="SHIPPER_WEBHOOK_URL is not set")
+            self.store.redis.set(done_key, "skipped", ex=30 * 86400)
+            return
+        result = self.callbacks.post(key, type_, datetime.fromisoformat(timestamp), data)
+        if result.delivered or result.gone:
+            self.store.redis.set(done_key, str(result.status), ex=30 * 86400)
+            self._timeline(case_id, "callback.delivered" if result.delivered
+                           else "callback.gone", type=type_, status=result.status)
+            return
+        attempt = _retries()
+        schedule = self.settings.callback_retry_schedule_s
+        if attempt >= len(schedule):
+            self.store.redis.rpush(key_for("deadletter"), f"callback:{key}")
+            self._timeline(case_id, "callback.failed", type=type_, status=result.status)
+            log.error("callback %s %s gave up after %d attempts", type_, case_id, attempt + 1)
+            return
+        delay_s = max(schedule[attempt], result.retry_after_s or 0)
+        log.warning("callback %s for %s got %s; retry in %ss", type_, case_id,
+                    result.status or result.error, delay_s)
+        raise dramatiq.Retry(delay=int(delay_s * 1000))
+
+    def _idle_job(self, channel: str, address: str, case_id: str, turns: int,
+                  stage: str) -> None:
+        if self.idle_handler is None:
+            raise RuntimeError("no idle handler bound")
+        outcome = self.idle_handler(channel, address, case_id, turns, stage)
+        log.info("idle check %s for case %s: %s", stage, case_id, outcome)
+
+    def _timeline(self, case_id: str | None, kind: str, **data: Any) -> None:
+        if case_id:
+            self.store.append_timeline(case_id, kind, **data)
+
+
+def start_worker(broker: RedisBroker, threads: int) -> dramatiq.Worker:
+    """Run ``threads`` worker threads in this process; call ``.stop()`` to end them."""
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=200)
+    worker.start()
+    return worker

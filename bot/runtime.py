@@ -1,0 +1,56 @@
+"""Wire one process's parts together: Redis, store, NLU, queue, engine, case opener."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+
+from bot.callbacks import ShipperCallbacks
+from bot.cases import CaseOpener
+from bot.engine import Engine
+from bot.ports import Sender
+from bot.queue import OutboundQueue, build_broker
+from bot.redis_server import embedded_redis_url
+from bot.settings import Settings
+from bot.store import Store
+from nlu.base import NLU
+
+log = logging.getLogger("doorstep")
+
+
+@dataclass
+class Runtime:
+    """Everything a web or worker process needs, built once."""
+
+    settings: Settings
+    redis_url: str
+    redis: redis.Redis
+    store: Store
+    nlu: NLU
+    queue: OutboundQueue
+    engine: Engine
+    opener: CaseOpener
+
+
+def resolve_redis_url(settings: Settings) -> str:
+    """``REDIS_URL``, or the embedded server under ``DOORSTEP_DATA_DIR`` (started if needed)."""
+    return settings.redis_url or embedded_redis_url(settings.data_dir)
+
+
+def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sender]],
+                  nlu: NLU, clock: Callable[[], datetime] | None = None) -> Runtime:
+    """Build the runtime; ``senders`` maps channel names to senders (from ``channels/``)."""
+    url = resolve_redis_url(settings)
+    client = redis.Redis.from_url(url, health_check_interval=30)
+    store = Store(client)
+    callbacks = (ShipperCallbacks(settings.shipper_webhook_url, settings.shipper_webhook_secret)
+                 if settings.shipper_webhook_url and settings.shipper_webhook_secret else None)
+    queue = OutboundQueue(build_broker(settings, url), store, settings, senders(store),
+                          callbacks, clock)
+    engine = Engine(store, nlu, queue, settings, clock)
+    queue.idle_handler = engine.idle_check
+    return Runtime(settings, url, client, store, nlu, queue, engine, CaseOpener(engine))

@@ -1,0 +1,209 @@
+"""The one place that knows Redis keys.
+
+Keys carry a hash tag (``{...}``) per conversation or case so that, on Redis
+Cluster, the keys one turn touches share a slot. Every write accepts an optional
+``pipe`` so callers can batch writes atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from bot.errors import BusyConversation
+from bot.models import Case, Conversation, Window
+
+PREFIX = "ds"
+EVENT_MEMORY_S = 5 * 24 * 3600  # longer than Standard Webhooks' ~3-day retry horizon
+INBOUND_MEMORY_S = 4 * 24 * 3600
+Pipe = redis.client.Pipeline
+
+
+def key_for(kind: str, *parts: object, tag: str | None = None) -> str:
+    """Build a Redis key: ``ds:<kind>:{<tag>}:<parts...>``."""
+    pieces = [PREFIX, kind]
+    if tag is not None:
+        pieces.append("{" + tag + "}")
+    pieces.extend(str(p) for p in parts)
+    return ":".join(pieces)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+_RESERVE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used >= tonumber(ARGV[1]) then return 0 end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+class Store:
+    """Cases, timelines, conversations, idempotency marks and capacity, on Redis."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._reserve = client.register_script(_RESERVE)
+
+    def pipeline(self) -> Pipe:
+        return self.redis.pipeline(transaction=True)
+
+    # -- cases -------------------------------------------------------------
+    def get_case(self, case_id: str) -> Case | None:
+        raw = self.redis.get(key_for("case", tag=case_id))
+        return Case.from_dict(json.loads(raw)) if raw else None
+
+    def save_case(self, case: Case, pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        target.set(key_for("case", tag=case.id), json.dumps(case.to_dict()))
+        target.zadd(key_for("cases"), {case.id: datetime.fromisoformat(case.created_at)
+                                       .timestamp()})
+
+    def append_timeline(self, case_id: str, kind: str, pipe: Pipe | None = None,
+                        **data: Any) -> None:
+        """Append one entry to the case's append-only timeline."""
+        target = pipe if pipe is not None else self.redis
+        entry = {"at": now_iso(), "kind": kind, **data}
+        target.rpush(key_for("case", "timeline", tag=case_id), json.dumps(entry))
+
+    def timeline(self, case_id: str) -> list[dict[str, Any]]:
+        raw = self.redis.lrange(key_for("case", "timeline", tag=case_id), 0, -1)
+        return [json.loads(r) for r in raw]
+
+    def recent_case_ids(self, limit: int = 50) -> list[str]:
+        return [c.decode() for c in self.redis.zrevrange(key_for("cases"), 0, limit - 1)]
+
+    def open_case_for(self, carrier: str, tracking: str) -> str | None:
+        raw = self.redis.get(key_for("shipment", tag=f"{carrier}:{tracking}"))
+        return raw.decode() if raw else None
+
+    def set_open_case(self, carrier: str, tracking: str, case_id: str | None,
+                      pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        key = key_for("shipment", tag=f"{carrier}:{tracking}")
+        if case_id is None:
+            target.delete(key)
+        else:
+            target.set(key, case_id)
+
+    # -- events ------------------------------------------------------------
+    def case_for_event(self, webhook_id: str) -> str | None:
+        raw = self.redis.get(key_for("event", webhook_id))
+        return raw.decode() if raw else None
+
+    def remember_event(self, webhook_id: str, case_id: str, pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        target.set(key_for("event", webhook_id), case_id, ex=EVENT_MEMORY_S)
+
+    @contextmanager
+    def event_lock(self, webhook_id: str) -> Iterator[None]:
+        with self._lock(key_for("event", webhook_id, "lock"), timeout=30):
+            yield
+
+    # -- conversations -----------------------------------------------------
+    @staticmethod
+    def _conv_tag(channel: str, address: str) -> str:
+        return f"{channel}:{address}"
+
+    def get_conversation(self, channel: str, address: str) -> Conversation:
+        raw = self.redis.get(key_for("conv", tag=self._conv_tag(channel, address)))
+        if raw:
+            return Conversation.from_dict(json.loads(raw))
+        return Conversation(channel=channel, address=address)
+
+    def save_conversation(self, conv: Conversation, pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        target.set(key_for("conv", tag=self._conv_tag(conv.channel, conv.address)),
+                   json.dumps(conv.to_dict()))
+
+    @contextmanager
+    def conversation_lock(self, channel: str, address: str,
+                          wait_s: float = 10.0) -> Iterator[None]:
+        """Hold the conversation's turn lock: one turn at a time, across processes."""
+        key = key_for("conv", "lock", tag=self._conv_tag(channel, address))
+        with self._lock(key, timeout=30, wait_s=wait_s):
+            yield
+
+    def inbound_seen(self, channel: str, address: str, message_id: str) -> bool:
+        key = key_for("conv", "seen", message_id, tag=self._conv_tag(channel, address))
+        return bool(self.redis.exists(key))
+
+    def mark_inbound(self, channel: str, address: str, message_id: str,
+                     pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        key = key_for("conv", "seen", message_id, tag=self._conv_tag(channel, address))
+        target.set(key, 1, ex=INBOUND_MEMORY_S)
+
+    # -- opt-out -----------------------------------------------------------
+    def set_opted_out(self, channel: str, address: str, opted_out: bool,
+                      pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        key = key_for("optout", tag=self._conv_tag(channel, address))
+        if opted_out:
+            target.set(key, now_iso())
+        else:
+            target.delete(key)
+
+    def is_opted_out(self, channel: str, address: str) -> bool:
+        return bool(self.redis.exists(key_for("optout", tag=self._conv_tag(channel, address))))
+
+    # -- delivery capacity -------------------------------------------------
+    @staticmethod
+    def _capacity_key(window: Window) -> str:
+        return key_for("capacity", window.start.isoformat(), window.end.isoformat())
+
+    def reserve_window(self, window: Window, capacity: int) -> bool:
+        """Atomically take one slot of ``window``; False when it is full."""
+        ttl = max(int(window.end.timestamp() - datetime.now(UTC).timestamp()) + 86400 * 30, 60)
+        return bool(self._reserve(keys=[self._capacity_key(window)], args=[capacity, ttl]))
+
+    def window_load(self, window: Window) -> int:
+        return int(self.redis.get(self._capacity_key(window)) or 0)
+
+    # -- outbound messages -------------------------------------------------
+    def outbound_record(self, key: str) -> dict[str, str]:
+        raw = self.redis.hgetall(key_for("out", key))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def update_outbound(self, key: str, pipe: Pipe | None = None, **fields: str) -> None:
+        target = pipe if pipe is not None else self.redis
+        target.hset(key_for("out", key), mapping=fields)
+        target.expire(key_for("out", key), 90 * 86400)
+
+    def link_provider_id(self, provider_id: str, key: str, pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        target.set(key_for("provider", provider_id), key, ex=90 * 86400)
+
+    def key_for_provider_id(self, provider_id: str) -> str | None:
+        raw = self.redis.get(key_for("provider", provider_id))
+        return raw.decode() if raw else None
+
+    def push_outbox(self, message: dict[str, Any]) -> None:
+        """Keep a message in the sandbox outbox (no provider configured)."""
+        self.redis.rpush(key_for("outbox"), json.dumps(message))
+
+    def outbox(self, to: str | None = None) -> list[dict[str, Any]]:
+        items = [json.loads(r) for r in self.redis.lrange(key_for("outbox"), 0, -1)]
+        return [m for m in items if to is None or m["to"] == to]
+
+    # -- helpers -----------------------------------------------------------
+    @contextmanager
+    def _lock(self, key: str, timeout: float, wait_s: float = 10.0) -> Iterator[None]:
+        lock = self.redis.lock(key, timeout=timeout, blocking_timeout=wait_s)
+        if not lock.acquire():
+            raise BusyConversation(f"could not lock {key} within {wait_s}s")
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                pass  # expired while held: the turn took > timeout; nothing left to release

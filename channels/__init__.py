@@ -1,0 +1,1 @@
+"""Channel adapters: the only code that speaks Twilio's or Telegram's wire formats."""

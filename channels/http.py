@@ -1,0 +1,121 @@
+"""HTTP endpoints: shipper events, Twilio webhooks, health. Flask stops here."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from bot.errors import BusyConversation, EventError
+from bot.events import parse_event
+from bot.runtime import Runtime
+from channels.twilio_sms import EMPTY_TWIML, TwilioSignature, parse_inbound
+
+log = logging.getLogger("doorstep.http")
+bp = Blueprint("doorstep", __name__)
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["doorstep"]
+
+
+def error(status: int, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"error": message, **extra}), status
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    try:
+        runtime().redis.ping()
+    except Exception as exc:  # any Redis failure means not ready
+        return jsonify({"status": "unavailable", "redis": type(exc).__name__}), 503
+    return jsonify({"status": "ready"}), 200
+
+
+@bp.post("/events")
+def events() -> tuple[Response, int]:
+    rt = runtime()
+    if not request.mimetype == "application/json":
+        return error(415, "Content-Type must be application/json")
+    body = request.get_data(cache=False)
+    try:
+        current_app.extensions["doorstep.events_webhook"].verify(body, dict(request.headers),
+                                                                 json_parse=False)
+    except (WebhookVerificationError, ValueError, UnicodeDecodeError):
+        return error(401, "invalid or missing webhook signature, or stale webhook-timestamp")
+    webhook_id = request.headers["webhook-id"]
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return error(422, "body is not valid JSON", field="body")
+    try:
+        event, phone = parse_event(payload)
+    except EventError as exc:
+        return error(422, exc.message, field=exc.field)
+    outcome = rt.opener.receive(webhook_id, event, phone)
+    log.info("event %s (%s): case %s%s", webhook_id, event.type, outcome.case_id,
+             " (replay)" if outcome.duplicate else "")
+    return jsonify({"case_id": outcome.case_id, "duplicate": outcome.duplicate}), 202
+
+
+def _twilio_guard() -> tuple[Response, int] | None:
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return error(415, "Content-Type must be application/x-www-form-urlencoded")
+    if not current_app.extensions["doorstep.twilio_signature"].verify(request):
+        return error(403, "invalid or missing X-Twilio-Signature")
+    return None
+
+
+@bp.post("/webhooks/twilio/sms")
+def twilio_sms() -> tuple[Response | str, int, dict[str, str]] | tuple[Response, int]:
+    refused = _twilio_guard()
+    if refused:
+        return refused
+    inbound = parse_inbound(request)
+    if inbound is None:
+        return error(400, "From must be a phone number and MessageSid is required")
+    try:
+        runtime().engine.handle(inbound)
+    except BusyConversation:
+        return error(503, "conversation busy, retry")
+    return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+
+@bp.post("/webhooks/twilio/status")
+def twilio_status() -> tuple[Response | str, int]:
+    refused = _twilio_guard()
+    if refused:
+        return refused
+    rt = runtime()
+    sid = request.form.get("MessageSid", "")
+    status = request.form.get("MessageStatus", "")
+    if not sid or not status:
+        return error(400, "MessageSid and MessageStatus are required")
+    key = rt.store.key_for_provider_id(sid)
+    if key is None:
+        return "", 204  # not one of ours (or long forgotten): nothing to record
+    record = rt.store.outbound_record(key)
+    code = request.form.get("ErrorCode", "")
+    rt.store.update_outbound(key, status=status, error_code=code)
+    if record.get("case_id"):
+        rt.store.append_timeline(record["case_id"], "message.status", key=key, status=status,
+                                 error_code=code or None)
+    return "", 204
+
+
+def init_app(app: Any, rt: Runtime) -> None:
+    """Attach the runtime and register the endpoints."""
+    from standardwebhooks import Webhook
+
+    app.extensions["doorstep"] = rt
+    app.extensions["doorstep.events_webhook"] = Webhook(rt.settings.events_webhook_secret)
+    app.extensions["doorstep.twilio_signature"] = TwilioSignature(rt.settings)
+    app.register_blueprint(bp)

@@ -1,0 +1,56 @@
+"""Render a reply for SMS: numbered choices, kept within a two-segment budget.
+
+A segment holds 153 GSM-7 characters (in a multi-part message) but only 67 UCS-2
+ones, so one accented letter outside GSM-7 (á, í, ó, ú) halves the budget. When
+a message would exceed two segments as UCS-2, accents are folded to their GSM-7
+base letters, which Spanish readers understand without trouble.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+MAX_SEGMENTS = 2
+REPLACEMENTS = {"…": "...", "‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+                "\u00a0": " "}
+
+
+def is_gsm7(text: str) -> bool:
+    return all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS segments ``text`` takes."""
+    if is_gsm7(text):
+        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        return 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)  # UTF-16 code units
+    return 1 if units <= 70 else -(-units // 67)
+
+
+def fold_to_gsm7(text: str) -> str:
+    """Replace characters outside GSM-7 with their closest GSM-7 spelling."""
+    out = []
+    for c in text:
+        c = REPLACEMENTS.get(c, c)
+        if len(c) == 1 and c not in GSM7_BASIC and c not in GSM7_EXTENDED:
+            base = "".join(ch for ch in unicodedata.normalize("NFD", c)
+                           if not unicodedata.combining(ch))
+            c = base if base and is_gsm7(base) else "?"
+        out.append(c)
+    return "".join(out)
+
+
+def render_sms(text: str, choices: tuple[str, ...] = ()) -> str:
+    """The SMS body: text, then ``1) choice`` lines; folded to GSM-7 if it saves segments."""
+    body = "\n".join([text, *(f"{i}) {c}" for i, c in enumerate(choices, 1))])
+    if segments(body) > MAX_SEGMENTS:
+        folded = fold_to_gsm7(body)
+        if segments(folded) < segments(body):
+            body = folded
+    return body

@@ -1,0 +1,89 @@
+"""SMS through Twilio: verify and parse webhooks, send messages. The only twilio import."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import requests
+from flask import Request
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.errors import PermanentSendError, TransientSendError
+from bot.models import Inbound, Outbound
+from bot.phones import mask_phone, normalise_phone
+from bot.settings import Settings
+from channels.render import render_sms
+
+log = logging.getLogger("doorstep.twilio")
+
+STATUS_PATH = "/webhooks/twilio/status"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio error codes that retrying cannot fix (opted out, invalid/unknown/landline number).
+PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614, 30005, 30006})
+TRANSIENT_CODES = frozenset({20429, 30001, 30003, 30008})
+
+
+class TwilioSignature:
+    """Check ``X-Twilio-Signature`` against ``PUBLIC_URL`` + the request's path."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.public_url = settings.public_url
+        self.validator = RequestValidator(settings.twilio_auth_token) \
+            if settings.twilio_auth_token else None
+
+    def verify(self, request: Request) -> bool:
+        signature = request.headers.get("X-Twilio-Signature")
+        if self.validator is None or not signature:
+            return False
+        url = self.public_url + request.path
+        if request.query_string:
+            url += "?" + request.query_string.decode("latin-1")
+        return self.validator.validate(url, request.form, signature)
+
+
+def parse_inbound(request: Request) -> Inbound | None:
+    """The customer's message from Twilio's form fields; None when essential fields are bad."""
+    form = request.form
+    sender = normalise_phone(form.get("From", ""), None)
+    message_id = form.get("MessageSid") or form.get("SmsSid")
+    if not sender or not message_id:
+        return None
+    return Inbound(channel="sms", sender=sender, text=form.get("Body", ""),
+                   message_id=message_id, received_at=datetime.now(UTC))
+
+
+class TwilioSMS:
+    """Send SMS with Twilio's REST API (``TWILIO_API_BASE_URL`` may point at a stand-in)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
+                             http_client=TwilioHttpClient(timeout=10))
+        self.client.api.base_url = settings.twilio_api_base_url
+        self.from_number = settings.twilio_from_number
+        self.service_sid = settings.twilio_messaging_service_sid
+        self.status_callback = settings.public_url + STATUS_PATH
+
+    def send(self, outbound: Outbound) -> str:
+        params: dict[str, str] = {"to": outbound.to, "status_callback": self.status_callback,
+                                  "body": render_sms(outbound.text, outbound.choices)}
+        if self.service_sid:
+            params["messaging_service_sid"] = self.service_sid
+        else:
+            params["from_"] = self.from_number or ""
+        try:
+            message = self.client.messages.create(**params)
+        except TwilioRestException as exc:
+            code = exc.code
+            if code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 429
+                                           and code not in TRANSIENT_CODES):
+                raise PermanentSendError(f"Twilio refused: {code}", str(code)) from None
+            raise TransientSendError(f"Twilio {exc.status}", str(code or exc.status)) from None
+        except (requests.RequestException, TwilioException) as exc:
+            raise TransientSendError(f"Twilio unreachable: {type(exc).__name__}",
+                                     "network") from None
+        log.debug("twilio accepted %s for %s", message.sid, mask_phone(outbound.to))
+        return message.sid

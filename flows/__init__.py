@@ -1,0 +1,1 @@
+"""Dialogue flows: pure state machines that return replies and effects as data."""

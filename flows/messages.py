@@ -1,0 +1,158 @@
+"""What the bot says, in English and Spanish. Pure text; channels render it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.models import Window
+
+LANGUAGES = ("en", "es")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "notify_failed": "Hi{name}, {carrier} couldn't deliver {parcel} today: {reason}. "
+                         "Pick a new time by number, or tell us a day and time:",
+        "stop_hint": "Reply STOP to opt out.",
+        "confirm": "{label}: is that right? Reply YES to book it or NO to choose again.",
+        "booked": "Booked: {parcel} will arrive {label}. Thank you!",
+        "pick_range": "Please reply with a number from 1 to {n}, or a day and time.",
+        "past": "{day} has already passed.",
+        "sunday": "We don't deliver on Sundays.",
+        "holiday": "We don't deliver on {day} (holiday).",
+        "beyond": "We can't book {day} yet.",
+        "nearest": "Nearest times:",
+        "no_time": "There is no window at that time on {day}. Options:",
+        "which": "Which of these works?",
+        "full": "Sorry, that window just filled up. Other times:",
+        "choose_again": "No problem. Pick another time:",
+        "fallback": "Sorry, I didn't get that. Reply with a number, or a day and time "
+                    "like 'tomorrow after 5'.",
+        "help": "Doorstep, delivery help for {carrier}. Reply here to sort out your delivery. "
+                "Reply STOP to opt out.",
+        "cancel": "OK, we'll leave it there. Text us any time to pick a new delivery time.",
+        "human": "OK, a person from our team will reply here soon.",
+        "escalated_hold": "A person from our team has your message and will reply here.",
+        "reminder": "Reminder: {parcel} still needs a new delivery time. Reply with a number "
+                    "or a day and time:",
+        "welcome_back": "You're subscribed again.",
+        "greet": "Hi!",
+        "thanks": "You're welcome!",
+        "already_booked": "{parcel} is booked for {label}. Reply HELP if you need anything.",
+        "no_case": "Hi! We have no open delivery issue for this number. Reply HELP for help.",
+        "notice_delivery.damaged": "Hi{name}, {parcel} from {carrier} was damaged in transit. "
+                                   "Reply here and a person from our team will help you.",
+        "notice_delivery.delayed": "Hi{name}, {parcel} from {carrier} is delayed. New estimated "
+                                   "delivery: {eta}. Reply here if you need anything.",
+        "notice_delivery.misrouted": "Hi{name}, {parcel} from {carrier} went to the wrong depot "
+                                     "and is being rerouted. Reply here with any questions.",
+        "notice_delivery.address_invalid": "Hi{name}, {carrier} couldn't find the address for "
+                                           "{parcel}. Please reply with the correct address.",
+        "parcel": "your parcel {ref}",
+        "reason.recipient_absent": "nobody was home",
+        "reason.access_denied": "we couldn't get access",
+        "reason.business_closed": "the business was closed",
+        "reason.refused": "it was refused",
+        "reason.other": "there was a delivery problem",
+    },
+    "es": {
+        "notify_failed": "Hola{name}, {carrier} no pudo entregar {parcel} hoy: {reason}. "
+                         "Elija otro horario con un número, o díganos día y hora:",
+        "stop_hint": "Responda STOP para no recibir más.",
+        "confirm": "{label}: ¿correcto? Responda SI para reservar o NO para elegir otro.",
+        "booked": "Reservado: {parcel} llegará el {label}. ¡Gracias!",
+        "pick_range": "Responda con un número del 1 al {n}, o con un día y hora.",
+        "past": "El {day} ya pasó.",
+        "sunday": "No entregamos los domingos.",
+        "holiday": "No entregamos el {day} (festivo).",
+        "beyond": "Aún no podemos reservar el {day}.",
+        "nearest": "Horarios más cercanos:",
+        "no_time": "No hay horario a esa hora el {day}. Opciones:",
+        "which": "¿Cuál le viene bien?",
+        "full": "Lo sentimos, ese horario se acaba de llenar. Otros horarios:",
+        "choose_again": "De acuerdo. Elija otro horario:",
+        "fallback": "Perdón, no le entendí. Responda con un número, o un día y hora como "
+                    "'mañana después de las 5'.",
+        "help": "Doorstep, ayuda con entregas de {carrier}. Responda aquí para resolver su "
+                "entrega. Responda STOP para no recibir más.",
+        "cancel": "De acuerdo, lo dejamos así. Escríbanos cuando quiera elegir otro horario.",
+        "human": "De acuerdo, una persona de nuestro equipo le responderá aquí pronto.",
+        "escalated_hold": "Una persona de nuestro equipo tiene su mensaje y le responderá aquí.",
+        "reminder": "Recordatorio: {parcel} aún necesita un nuevo horario de entrega. Responda "
+                    "con un número o un día y hora:",
+        "welcome_back": "Se ha suscrito de nuevo.",
+        "greet": "¡Hola!",
+        "thanks": "¡De nada!",
+        "already_booked": "{parcel} está reservado para el {label}. Responda HELP si necesita "
+                          "algo.",
+        "no_case": "¡Hola! No tenemos ninguna entrega pendiente para este número. "
+                   "Responda HELP para ayuda.",
+        "notice_delivery.damaged": "Hola{name}, {parcel} de {carrier} se dañó en el transporte. "
+                                   "Responda aquí y una persona de nuestro equipo le ayudará.",
+        "notice_delivery.delayed": "Hola{name}, {parcel} de {carrier} viene con retraso. Nueva "
+                                   "entrega estimada: {eta}. Responda aquí si necesita algo.",
+        "notice_delivery.misrouted": "Hola{name}, {parcel} de {carrier} fue a otro depósito y se "
+                                     "está redirigiendo. Responda aquí si tiene preguntas.",
+        "notice_delivery.address_invalid": "Hola{name}, {carrier} no encontró la dirección de "
+                                           "{parcel}. Responda con la dirección correcta.",
+        "parcel": "su paquete {ref}",
+        "reason.recipient_absent": "no había nadie en casa",
+        "reason.access_denied": "no pudimos acceder",
+        "reason.business_closed": "el negocio estaba cerrado",
+        "reason.refused": "fue rechazado",
+        "reason.other": "hubo un problema con la entrega",
+    },
+}
+
+DAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")}
+MONTHS = {"en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                 "Dec"),
+          "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov",
+                 "dic")}
+
+
+def language_of(code: str | None) -> str:
+    """Map a recipient language (``es``, ``es-MX``, ``EN``) to a supported one."""
+    base = (code or "en").split("-")[0].lower()
+    return base if base in LANGUAGES else "en"
+
+
+def say(lang: str, key: str, **values: object) -> str:
+    """Return the ``key`` text in ``lang`` (English when missing) with ``values`` filled in."""
+    template = TEXTS.get(lang, {}).get(key) or TEXTS["en"][key]
+    return template.format(**values)
+
+
+def reason_text(lang: str, reason: str | None) -> str:
+    key = f"reason.{reason}"
+    return say(lang, key if key in TEXTS["en"] else "reason.other")
+
+
+def day_label(lang: str, day: date) -> str:
+    if lang == "es":
+        return f"{DAYS['es'][day.weekday()]} {day.day} {MONTHS['es'][day.month - 1]}"
+    return f"{DAYS['en'][day.weekday()]} {MONTHS['en'][day.month - 1]} {day.day}"
+
+
+def _hour_en(h: int, m: int) -> str:
+    suffix = "am" if h < 12 else "pm"
+    h12 = h % 12 or 12
+    return f"{h12}:{m:02d}" if m else f"{h12}", suffix
+
+
+def _hour_es(t: datetime) -> str:
+    return f"{t.hour}" if not t.minute else f"{t.hour}:{t.minute:02d}"
+
+
+def window_label(lang: str, window: Window, tz: str) -> str:
+    """``Tue Nov 24, 5-9pm`` / ``mar 24 nov, 17-21 h`` in the shipment's timezone."""
+    zone = ZoneInfo(tz)
+    start, end = window.start.astimezone(zone), window.end.astimezone(zone)
+    day = day_label(lang, start.date())
+    if lang == "es":
+        return f"{day}, {_hour_es(start)}-{_hour_es(end)} h"
+    (s, s_suffix), (e, e_suffix) = _hour_en(start.hour, start.minute), _hour_en(end.hour,
+                                                                               end.minute)
+    span = f"{s}-{e}{e_suffix}" if s_suffix == e_suffix else f"{s}{s_suffix}-{e}{e_suffix}"
+    return f"{day}, {span}"

@@ -1,0 +1,1 @@
+"""Understanding of customer messages, behind a Rasa-shaped interface."""

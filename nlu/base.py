@@ -1,0 +1,84 @@
+"""The NLU protocol and its result, shaped like Rasa's ``/model/parse`` response.
+
+The engine depends only on :class:`ParseResult`; any implementation (the embedded
+rule engine, a Rasa server over HTTP) returns one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One extracted entity: ``value`` is already resolved (e.g. ``"2026-11-27"``)."""
+
+    entity: str
+    value: Any
+    start: int
+    end: int
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entity": self.entity, "value": self.value, "start": self.start,
+                "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "confidence": self.confidence}
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What a message means: Rasa's ``/model/parse`` shape."""
+
+    text: str
+    intent: Intent
+    intent_ranking: tuple[Intent, ...] = ()
+    entities: tuple[Entity, ...] = field(default_factory=tuple)
+
+    def first(self, entity: str) -> Any | None:
+        """Return the value of the first entity of this type, or None."""
+        for e in self.entities:
+            if e.entity == entity:
+                return e.value
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "intent": self.intent.to_dict(),
+                "intent_ranking": [i.to_dict() for i in self.intent_ranking],
+                "entities": [e.to_dict() for e in self.entities]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParseResult:
+        """Build from a Rasa ``/model/parse`` JSON body."""
+        intent = data.get("intent") or {"name": "out_of_scope", "confidence": 0.0}
+        return cls(
+            text=data.get("text", ""),
+            intent=Intent(intent["name"], float(intent.get("confidence", 0.0))),
+            intent_ranking=tuple(Intent(i["name"], float(i.get("confidence", 0.0)))
+                                 for i in data.get("intent_ranking", [])),
+            entities=tuple(Entity(e["entity"], e.get("value"), int(e.get("start", 0)),
+                                  int(e.get("end", 0)), e.get("text", ""))
+                           for e in data.get("entities", [])),
+        )
+
+
+class NLU(Protocol):
+    """Understands one customer message."""
+
+    def parse(self, text: str, reference_time: datetime, tz: str,
+              language: str | None = None) -> ParseResult:
+        """Parse ``text``; resolve relative dates against ``reference_time`` in ``tz``.
+
+        ``reference_time`` is timezone-aware; ``tz`` is an IANA name such as
+        ``"America/New_York"``; ``language`` is ``"en"``, ``"es"`` or None (detect).
+        """
+        ...
