@@ -174,3 +174,7 @@ def redis_stop() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="doorstep")
+
+
+if __name__ == "__main__":
+    main()

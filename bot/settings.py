@@ -40,8 +40,8 @@ class Settings:
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
-    reminder_after_s: int = 4 * 3600
-    expire_after_s: int = 24 * 3600
+    reminder_after_s: float = 4 * 3600
+    expire_after_s: float = 24 * 3600
     holidays: frozenset[date] = field(default_factory=frozenset)
     window_capacity: int = 40
     booking_days: int = 7
@@ -95,6 +95,20 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _minutes(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in minutes (decimals allowed), returned in seconds."""
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default * 60
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of minutes, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 minutes")
+    return value * 60
 
 
 def _clock(name: str, text: str) -> time:
@@ -244,8 +258,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         twilio_api_base_url=_url("TWILIO_API_BASE_URL",
                                  env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com"),
         quiet_hours=_quiet_hours(env),
-        reminder_after_s=_int(env, "REMINDER_AFTER_MINUTES", 240, 1) * 60,
-        expire_after_s=_int(env, "EXPIRE_AFTER_MINUTES", 1440, 1) * 60,
+        reminder_after_s=_minutes(env, "REMINDER_AFTER_MINUTES", 240),
+        expire_after_s=_minutes(env, "EXPIRE_AFTER_MINUTES", 1440),
         holidays=_holidays(env),
         window_capacity=_int(env, "WINDOW_CAPACITY", 40, 1),
         booking_days=_int(env, "BOOKING_DAYS", 7, 1),

@@ -1,0 +1,184 @@
+"""Test helpers: the running system, a customer transcript, event payloads."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+from standardwebhooks import Webhook
+from twilio.request_validator import RequestValidator
+
+from bot.queue import CALLBACK_QUEUE, OUTBOUND_QUEUE, start_worker
+from bot.runtime import Runtime
+from bot.settings import load_settings
+from fakes.http import LocalServer
+from fakes.shipper import FakeShipper
+from fakes.twilio_api import FakeTwilioAPI
+from webhook_server import build, create_app
+
+TZ = "America/New_York"
+
+
+class _LateApp:
+    """A WSGI app set after the server is bound (PUBLIC_URL needs the port first)."""
+
+    app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+class System:
+    """Doorstep running in this process over real HTTP, with its fakes."""
+
+    def __init__(self, runtime: Runtime, server: LocalServer, twilio: FakeTwilioAPI,
+                 shipper: FakeShipper, workers: bool = True) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.server = server
+        self.url = server.url
+        self.twilio = twilio
+        self.shipper = shipper
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.worker = start_worker(runtime.queue.broker, 2) if workers else None
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        self.runtime.queue.broker.close()
+        self.server.stop()
+
+    # -- shipper side --------------------------------------------------------
+    def post_event(self, payload: Any, webhook_id: str | None = None,
+                   secret: str | None = None, timestamp: datetime | None = None,
+                   headers: dict[str, str] | None = None) -> requests.Response:
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        webhook_id = webhook_id or "msg_" + uuid.uuid4().hex
+        timestamp = timestamp or datetime.now(UTC)
+        signer = Webhook(secret or self.settings.events_webhook_secret)
+        sent = {"content-type": "application/json", "webhook-id": webhook_id,
+                "webhook-timestamp": str(int(timestamp.timestamp())),
+                "webhook-signature": signer.sign(webhook_id, timestamp, body)}
+        sent.update(headers or {})
+        return self.http.post(self.url + "/events", data=body.encode(), headers=sent, timeout=15)
+
+    # -- Twilio side ---------------------------------------------------------
+    def twilio_post(self, path: str, form: dict[str, str], token: str | None = None,
+                    signature: str | None = None) -> requests.Response:
+        url = self.settings.public_url + path
+        sig = signature if signature is not None else \
+            RequestValidator(token or self.settings.twilio_auth_token).compute_signature(url, form)
+        return self.http.post(self.url + path, data=form, headers={"X-Twilio-Signature": sig},
+                              timeout=15)
+
+    def sms(self, phone: str, body: str, sid: str | None = None, **kw: Any) -> requests.Response:
+        form = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "SmsSid": "", "AccountSid":
+                self.settings.twilio_account_sid or "", "From": phone,
+                "To": self.settings.twilio_from_number or "", "Body": body, "NumMedia": "0"}
+        form["SmsSid"] = form["MessageSid"]
+        return self.twilio_post("/webhooks/twilio/sms", form, **kw)
+
+    def customer(self, phone: str) -> Customer:
+        return Customer(self, phone)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the outbound and callback queues are empty (delayed jobs excluded)."""
+        broker = self.runtime.queue.broker
+        for queue in (OUTBOUND_QUEUE, CALLBACK_QUEUE):
+            broker.join(queue, timeout=int(timeout * 1000), min_successes=3)
+        time.sleep(0.1)
+
+    def case(self, case_id: str):  # noqa: ANN201
+        return self.runtime.store.get_case(case_id)
+
+    def timeline_kinds(self, case_id: str) -> list[str]:
+        return [e["kind"] for e in self.runtime.store.timeline(case_id)]
+
+
+class Customer:
+    """A transcript: ``say`` a text, read the bot's ``reply``."""
+
+    def __init__(self, system: System, phone: str) -> None:
+        self.system = system
+        self.phone = phone
+        self.read = 0
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [m for m in self.system.twilio.messages if m["to"] == self.phone]
+
+    def say(self, text: str, sid: str | None = None) -> requests.Response:
+        resp = self.system.sms(self.phone, text, sid=sid)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["Content-Type"].startswith("text/xml")
+        return resp
+
+    def reply(self, timeout: float = 10.0) -> str:
+        """The next message the bot sent to this customer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mine = self.messages()
+            if len(mine) > self.read:
+                self.read += 1
+                return mine[self.read - 1]["body"]
+            time.sleep(0.02)
+        raise AssertionError(f"no reply #{self.read + 1} to {self.phone} within {timeout}s")
+
+    def silence(self) -> None:
+        """Assert nothing more was sent (after the queues drained)."""
+        self.system.drain()
+        extra = self.messages()[self.read:]
+        assert extra == [], f"unexpected messages: {[m['body'] for m in extra]}"
+
+
+def windows_from(now: datetime, tz: str = TZ) -> list[dict[str, str]]:
+    """Tomorrow 12-17 and 17-21, the day after 8-12, local to ``tz``."""
+    zone = ZoneInfo(tz)
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    after = day + timedelta(days=1)
+
+    def w(d, a, b):  # noqa: ANN001, ANN202
+        return {"start": datetime(d.year, d.month, d.day, a, tzinfo=zone).isoformat(),
+                "end": datetime(d.year, d.month, d.day, b, tzinfo=zone).isoformat()}
+    return [w(day, 12, 17), w(day, 17, 21), w(after, 8, 12)]
+
+
+def failed_event(phone: str = "+15551230001", language: str = "en", tz: str = TZ,
+                 windows: list[dict[str, str]] | None = None, tracking: str | None = None,
+                 type_: str = "delivery.failed", **details: Any) -> dict[str, Any]:
+    """A ``delivery.failed`` event shaped like the contract in the README."""
+    now = datetime.now(UTC)
+    body_details: dict[str, Any] = {"reason": "recipient_absent", "driver_note": "no answer"}
+    if windows is not False:
+        body_details["available_windows"] = windows if windows is not None else windows_from(now,
+                                                                                            tz)
+    body_details.update(details)
+    return {
+        "type": type_,
+        "occurred_at": now.isoformat(),
+        "shipment": {
+            "tracking_number": tracking or "1Z999AA1" + uuid.uuid4().hex[:10].upper(),
+            "order_ref": "A-1001", "carrier": "acme",
+            "recipient": {"name": "Ana Diaz", "phone": phone, "language": language,
+                          "telegram_chat_id": None},
+            "address": {"line1": "12 Oak St", "line2": "Apt 4", "city": "Boston",
+                        "region": "MA", "postal_code": "02110", "country": "US"},
+            "timezone": tz, "value": {"amount": 129.99, "currency": "USD"},
+        },
+        "details": body_details,
+    }
+
+
+def start_system(env: dict[str, str], twilio: FakeTwilioAPI, shipper: FakeShipper,
+                 workers: bool = True) -> System:
+    late = _LateApp()
+    server = LocalServer(late).start()
+    settings = load_settings({**env, "PUBLIC_URL": server.url}, read_dotenv=False)
+    runtime = build(settings)
+    late.app = create_app(runtime=runtime)
+    return System(runtime, server, twilio, shipper, workers)
