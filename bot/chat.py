@@ -23,15 +23,17 @@ class TerminalDispatcher:
         self.queue = queue
         self.phone = phone
 
-    def send(self, outbound: Outbound) -> None:
-        if outbound.to != self.phone or outbound.channel != "sms":
-            self.queue.send(outbound)
+    def send(self, outbounds: list[Outbound]) -> None:
+        if outbounds[0].to != self.phone or outbounds[0].channel != "sms":
+            self.queue.send(outbounds)
             return
         from channels.render import render_sms
 
-        self.queue.store.update_outbound(outbound.key, status="delivered", channel="terminal",
-                                         provider_id="chat", sent_at=now_iso())
-        click.secho(render_sms(outbound.text, outbound.choices), fg="green")
+        for outbound in outbounds:
+            self.queue.store.update_outbound(outbound.key, status="delivered",
+                                             channel="terminal", provider_id="chat",
+                                             sent_at=now_iso())
+            click.secho(render_sms(outbound.text, outbound.choices), fg="green")
 
     def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
         self.queue.callback(key, case_id, type, data)

@@ -208,8 +208,8 @@ class Engine:
                          text=r.text, choices=r.choices, case_id=case.id if case else None,
                          proactive=proactive, timezone=case.timezone if case else None)
                 for i, r in enumerate(turn.replies) if r.text]
-        for out in outs:
-            self.dispatcher.send(out)
+        if outs:
+            self.dispatcher.send(outs)
         for kind, data in turn.callbacks:
             full = {"case_id": case.id, "tracking_number": case.tracking_number,
                     "order_ref": case.order_ref, **data}
@@ -254,7 +254,9 @@ class Engine:
             if stage == "remind" and not conv.reminded:
                 conv.reminded = True
                 if not self.store.is_opted_out(channel, address):
-                    turn.replies.append(FLOWS[conv.flow].prompt(conv.state, ctx))
+                    prompt = FLOWS[conv.flow].prompt(conv.state, ctx)
+                    turn.replies.append(Reply(say(ctx.language, "reminder") + " " + prompt.text,
+                                              prompt.choices))
                 turn.timeline.append(("reminder.sent", {}))
                 self.commit(turn, key_base=f"remind:{case_id}:{turns}", proactive=True)
                 return "reminded"

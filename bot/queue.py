@@ -77,8 +77,7 @@ class OutboundQueue:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.idle_handler: Callable[[str, str, str, int, str], str] | None = None
         self._send = dramatiq.actor(self._send_job, broker=broker, actor_name="send_message",
-                                    queue_name=OUTBOUND_QUEUE,
-                                    throws=(PermanentSendError,))
+                                    queue_name=OUTBOUND_QUEUE)
         self._callback = dramatiq.actor(self._callback_job, broker=broker,
                                         actor_name="deliver_callback",
                                         queue_name=CALLBACK_QUEUE, max_retries=None,
@@ -87,14 +86,22 @@ class OutboundQueue:
                                     queue_name=IDLE_QUEUE)
 
     # -- Dispatcher ----------------------------------------------------------
-    def send(self, outbound: Outbound) -> None:
-        delay_ms = self._quiet_delay_ms(outbound)
-        if delay_ms:
-            self._timeline(outbound.case_id, "message.deferred", key=outbound.key,
-                           until=(self.clock().timestamp() + delay_ms / 1000))
-        self.store.update_outbound(outbound.key, status="queued", channel=outbound.channel,
-                                   case_id=outbound.case_id or "", queued_at=now_iso())
-        self._send.send_with_options(args=(outbound.to_dict(),), delay=delay_ms or None)
+    def send(self, outbounds: list[Outbound]) -> None:
+        """Queue one turn's messages as one job, so they arrive in the order written."""
+        delay_ms = self._quiet_delay_ms(outbounds[0])
+        pipe = self.store.pipeline()
+        for outbound in outbounds:
+            self.store.update_outbound(outbound.key, pipe,
+                                       status="deferred" if delay_ms else "queued",
+                                       channel=outbound.channel,
+                                       case_id=outbound.case_id or "", queued_at=now_iso())
+            if delay_ms and outbound.case_id:
+                self.store.append_timeline(outbound.case_id, "message.deferred", pipe,
+                                           key=outbound.key,
+                                           until=self.clock().timestamp() + delay_ms / 1000)
+        pipe.execute()
+        self._send.send_with_options(args=([o.to_dict() for o in outbounds],),
+                                     delay=delay_ms or None)
 
     def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
         timestamp = self.clock().isoformat()
@@ -114,26 +121,30 @@ class OutboundQueue:
         when = next_send_time(now, tz, self.settings.quiet_hours)
         return max(int((when - now).total_seconds() * 1000), 0)
 
-    def _send_job(self, payload: dict[str, Any]) -> None:
-        outbound = Outbound.from_dict(payload)
+    def _send_job(self, payloads: list[dict[str, Any]]) -> None:
+        outbounds = [Outbound.from_dict(p) for p in payloads]
+        delay_ms = self._quiet_delay_ms(outbounds[0])
+        if delay_ms:  # a retry or a redelivery landed in quiet hours: wait again
+            self._send.send_with_options(args=(payloads,), delay=delay_ms)
+            return
+        for outbound in outbounds:
+            self._send_one(outbound)
+
+    def _send_one(self, outbound: Outbound) -> None:
         record = self.store.outbound_record(outbound.key)
-        if record.get("provider_id"):
-            return  # acknowledged by the provider before: never send twice
+        if record.get("provider_id") or record.get("status") == "failed":
+            return  # done before (this job is a retry or a redelivery): never send twice
         if self.store.is_opted_out(outbound.channel, outbound.to):
             self.store.update_outbound(outbound.key, status="suppressed")
             self._timeline(outbound.case_id, "message.suppressed", key=outbound.key,
                            reason="opted_out")
-            return
-        delay_ms = self._quiet_delay_ms(outbound)
-        if delay_ms:
-            self._send.send_with_options(args=(payload,), delay=delay_ms)
             return
         sender = self.senders[outbound.channel]
         try:
             provider_id = sender.send(outbound)
         except PermanentSendError as exc:
             self._failed(outbound, exc.code, str(exc))
-            raise
+            return
         except TransientSendError as exc:
             if _retries() >= self.settings.outbound_max_retries:
                 self._failed(outbound, exc.code, str(exc))

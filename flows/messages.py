@@ -33,8 +33,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancel": "OK, we'll leave it there. Text us any time to pick a new delivery time.",
         "human": "OK, a person from our team will reply here soon.",
         "escalated_hold": "A person from our team has your message and will reply here.",
-        "reminder": "Reminder: {parcel} still needs a new delivery time. Reply with a number "
-                    "or a day and time:",
+        "reminder": "Reminder:",
+        "choose_prompt": "{parcel} needs a new delivery time. Reply with a number, or a day "
+                         "and time:",
         "welcome_back": "You're subscribed again.",
         "greet": "Hi!",
         "thanks": "You're welcome!",
@@ -78,8 +79,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancel": "De acuerdo, lo dejamos así. Escríbanos cuando quiera elegir otro horario.",
         "human": "De acuerdo, una persona de nuestro equipo le responderá aquí pronto.",
         "escalated_hold": "Una persona de nuestro equipo tiene su mensaje y le responderá aquí.",
-        "reminder": "Recordatorio: {parcel} aún necesita un nuevo horario de entrega. Responda "
-                    "con un número o un día y hora:",
+        "reminder": "Recordatorio:",
+        "choose_prompt": "{parcel} necesita un nuevo horario de entrega. Responda con un "
+                         "número, o un día y hora:",
         "welcome_back": "Se ha suscrito de nuevo.",
         "greet": "¡Hola!",
         "thanks": "¡De nada!",

@@ -81,8 +81,8 @@ class RescheduleFlow:
             return Reply(say(lang, "confirm",
                              label=window_label(lang, pending, ctx.case.timezone)))
         listed = _windows(state["listed"])
-        return Reply(say(lang, "reminder", parcel=parcel_ref(ctx.case, lang)),
-                     self._labels(listed, ctx))
+        text = say(lang, "choose_prompt", parcel=parcel_ref(ctx.case, lang))
+        return Reply(text[0].upper() + text[1:], self._labels(listed, ctx))
 
     def step(self, state: dict[str, Any], parse: ParseResult, ctx: FlowContext) -> Step:
         if state["step"] == "done":

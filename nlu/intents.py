@@ -73,7 +73,7 @@ INTENT_PATTERNS: dict[str, dict[str, tuple[Rule, ...]]] = {
                      r"\s+(?:please\s+)?(?:come|deliver|bring|drop|try|stop by|swing by|return)\b",
                 0.85),
                ("~", r"\b(?:come|deliver|bring it|drop it off|try)\s+(?:back|again)\b", 0.8),
-               ("~", r"\b(?:not|wont|cant|cannot|wasnt|not going to)\b.{0,15}\bhome\b", 0.7),
+               ("~", r"\b(?:not|wont|cant|cannot|wasnt|not going to)\b.{0,15}\bhome\b", 0.82),
                ("~", r"\b(?:how|what) about\b|\binstead\b|\brather\b|\bprefer\b", 0.75)),
         "es": (("=", r"reprogramar|cambiar|otro dia|otra fecha|otra hora|otro horario"
                      r"|cambiar (?:la )?(?:fecha|entrega|hora)", 0.95),
@@ -84,13 +84,13 @@ INTENT_PATTERNS: dict[str, dict[str, tuple[Rule, ...]]] = {
                ("~", r"\b(?:pueden|puede|podrian|podria|vengan|venga|vuelvan|vuelva|regresen"
                      r"|traigan|traiga|entreguen|entregue|venir|volver)\b", 0.8),
                ("~", r"\bno (?:voy a |vamos a )?(?:estoy|estare|estaremos|estar|estamos"
-                     r"|hay nadie)\b", 0.7),
+                     r"|hay nadie)\b", 0.82),
                ("~", r"\bmejor\b|\ben (?:vez|lugar)\b|\bprefiero\b|\bque tal\b", 0.75),
                ("~", r"\bde nuevo\b|\bnuevamente\b|\botra vez\b", 0.7)),
     },
     "where_is_my_package": {
         "en": (("=", r"where is it|wheres it|status|tracking|eta|track|track it", 0.95),
-               ("~", r"\bwhere(?: is| s| are)?\b.{0,15}\b(?:package|parcel|order|delivery"
+               ("~", r"\bwhere(?:s| is| s| are)?\b.{0,15}\b(?:package|parcel|order|delivery"
                      r"|stuff|box|shipment|item|driver|it)\b", 0.9),
                ("~", r"\bwhen (?:will|is|does|do|are)\b.{0,25}\b(?:arrive|arriving|come|coming"
                      r"|get here|be here|delivered|show up)\b", 0.85),
@@ -117,7 +117,7 @@ INTENT_PATTERNS: dict[str, dict[str, tuple[Rule, ...]]] = {
     },
     "deny": {
         "*": (("=", r"no|nop|nope|nah|no no|ningun[oa]s?", 0.97),
-              ("~", r"^(?:no|nope|nah)\b", 0.8)),
+              ("~", r"^(?:no|nope|nah)\b|\bno$", 0.8)),
         "en": (("=", r"no way|not that one|not that|none|none of them|none of those|none of these"
                      r"|neither|neither of them|wrong|incorrect|not really|thats wrong|not good"
                      r"|no good|negative|not those|i cant|cant|no i cant|no sorry|sorry no"
@@ -125,12 +125,13 @@ INTENT_PATTERNS: dict[str, dict[str, tuple[Rule, ...]]] = {
                ("~", r"\b(?:none|neither) of (?:them|those|these|the options)\b"
                      r"|\bnot that (?:one|day|time|date)\b|\b(?:doesnt|dont|does not|wont"
                      r"|will not) work\b|\bthats wrong\b|\bnot correct\b|\bincorrect\b", 0.85),
-               ("~", r"^not\b", 0.75)),
+               ("~", r"^not\b|\b(?:cant|cannot|can not) (?:do|make)\b", 0.8)),
         "es": (("=", r"nel|ninguna de esas|ninguno de esos|ninguna de ellas|tampoco|no puedo"
                      r"|no me sirve|no me sirven|esa no|ese no|no esa|no ese|incorrecto"
                      r"|para nada|no me queda|no me conviene", 0.97),
                ("~", r"\bningun[oa]s?\b|\bno me (?:sirve|sirven|funciona|conviene|queda"
-                     r"|viene bien)\b|\bno estoy de acuerdo\b|\besa no\b|\bese no\b", 0.85)),
+                     r"|viene bien)\b|\bno estoy de acuerdo\b|\besa no\b|\bese no\b", 0.85),
+               ("~", r"\bno puedo\b", 0.8)),
     },
     "affirm": {
         "*": (("=", r"ok|ok ok|yes ok|ok yes|si ok|ok si|y|dale|perfect|perfecto", 0.97),
@@ -237,13 +238,12 @@ def canonicalize(text: str) -> str:
     return " ".join(SHORTHAND.get(w, w) for w in t.split())
 
 
-def core(canonical: str) -> str:
-    """``canonical`` without a leading greeting or trailing politeness (if anything is left)."""
-    stripped = _TRAIL.sub("", _LEAD.sub("", canonical)).strip()
-    if stripped:
-        return stripped
-    stripped = _TRAIL.sub("", canonical).strip()
-    return stripped or canonical
+def cores(canonical: str) -> tuple[str, ...]:
+    """Readings of the whole message for ``"="`` rules: as is, without trailing politeness,
+    and also without a leading greeting ("hi, help please" -> "help")."""
+    trail = _TRAIL.sub("", canonical).strip()
+    both = _LEAD.sub("", trail).strip()
+    return tuple(dict.fromkeys(c for c in (canonical, trail, both) if c))
 
 
 def detect_language(text: str) -> str:
@@ -268,14 +268,14 @@ _BARE_FILLER = frozenset(
 def score(text: str, language: str) -> dict[str, float]:
     """Best rule confidence per matching intent (other-language rules discounted)."""
     canonical = canonicalize(text)
-    center = core(canonical)
+    centers = cores(canonical)
     scores: dict[str, float] = {}
     for intent, rules in _COMPILED.items():
         best = 0.0
         for lang, kind, rx, conf in rules:
             if conf <= best:
                 continue
-            if (rx.match(center) if kind == "=" else rx.search(canonical)):
+            if (any(rx.match(c) for c in centers) if kind == "=" else rx.search(canonical)):
                 best = max(best, conf * (0.95 if lang not in ("*", language) else 1.0))
         if best:
             scores[intent] = best

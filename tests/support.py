@@ -13,9 +13,10 @@ import requests
 from standardwebhooks import Webhook
 from twilio.request_validator import RequestValidator
 
-from bot.queue import CALLBACK_QUEUE, OUTBOUND_QUEUE, start_worker
+from bot.queue import CALLBACK_QUEUE, start_worker
 from bot.runtime import Runtime
 from bot.settings import load_settings
+from bot.store import key_for
 from fakes.http import LocalServer
 from fakes.shipper import FakeShipper
 from fakes.twilio_api import FakeTwilioAPI
@@ -88,11 +89,18 @@ class System:
         return Customer(self, phone)
 
     def drain(self, timeout: float = 10.0) -> None:
-        """Wait until the outbound and callback queues are empty (delayed jobs excluded)."""
-        broker = self.runtime.queue.broker
-        for queue in (OUTBOUND_QUEUE, CALLBACK_QUEUE):
-            broker.join(queue, timeout=int(timeout * 1000), min_successes=3)
-        time.sleep(0.1)
+        """Wait until no message is queued for sending now and no callback is pending."""
+        store = self.runtime.store
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            keys = store.redis.keys(key_for("out", "*"))
+            busy = [k for k in keys if store.redis.hget(k, "status") == b"queued"]
+            if not busy:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"outbound messages still queued after {timeout}s")
+        self.runtime.queue.broker.join(CALLBACK_QUEUE, timeout=int(timeout * 1000))
 
     def case(self, case_id: str):  # noqa: ANN201
         return self.runtime.store.get_case(case_id)

@@ -88,9 +88,11 @@ _CLAUSE_BREAK = re.compile(
     r"|podria|prefiero|i prefer|i'd prefer)\b")
 _NEGATION = re.compile(
     r"\b(?:not|cant|can't|cannot|won't|wont|don't|dont|doesn't|doesnt|isn't|isnt|aren't"
-    r"|unable|no one|nobody|nadie|ni|nunca|no (?:good|bueno|way))\b"
+    r"|unable|no one|nobody|nadie|ni|nunca|no (?:good|bueno|way)|bad|busy|impossible|imposible"
+    r"|ocupad[oa]s?)\b"
     r"|\bno (?:voy a |vamos a |va a )?(?:puedo|podre|podemos|puede|pueden|estoy|estare|estamos"
     r"|estaremos|estara|estar|voy|vamos|hay|me|nos|quiero|sirve|funciona|es|esta)\b")
+_TRAILING_NO = re.compile(r"\bno\s*$")  # "hoy no", "el viernes no"
 _POSITIVE = re.compile(r"\b(?:instead|rather|better|prefer|mejor|en vez|en lugar)\b")
 
 
@@ -118,7 +120,8 @@ def drop_negated(entities: Sequence[Entity], text: str | Folded) -> list[Entity]
         pos = reverse.get(e.start, 0)
         cs, ce = next(((a, b) for a, b in clauses if a <= pos < b), (0, len(blanked)))
         clause = blanked[cs:ce]
-        if _NEGATION.search(clause) and not _POSITIVE.search(clause):
+        negated = _NEGATION.search(clause) or _TRAILING_NO.search(clause)
+        if negated and not _POSITIVE.search(clause):
             continue
         kept.append(e)
     return kept

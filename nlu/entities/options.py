@@ -3,7 +3,8 @@
 Understands "2", "#2", "2.", "option 3", "number 1", "opción 2", "la opción 2", "the
 second one", "second", "la segunda", "el 3", "2nd one" and a lone number word ("two",
 "dos"). A bare digit counts only in a short message ("2 please", "yes 2") or after a
-choosing verb ("I'll take 2", "quiero la 2"), and never when it reads as a quantity
+choosing verb or before an approval ("I'll take 2", "2 works", "quiero la 2"),
+not after an address word ("apt #2"), and never when it reads as a quantity
 ("2 days") or sits inside a date or time the caller already found (pass them as ``taken``).
 """
 
@@ -57,8 +58,12 @@ _BARE = re.compile(
     r"(?<![\w#/:.,$-])(?P<n>[1-9])(?:[.)](?!\d))?(?![\w/:%$-])"
     r"(?!\s*(?:days?|dias?|weeks?|semanas?|hours?|horas?|hrs?|mins?|minutes?|minutos?|packages?"
     r"|paquetes?|boxes|cajas|items?|a\.?m\b|p\.?m\b|de\b|o'?clock))")
-_CHOOSE = re.compile(r"\b(?:take|choose|pick|want|prefer|go\s+with|select|quiero|elijo|prefiero"
-                     r"|escojo|tomo)\s+$")
+_CHOOSE = re.compile(r"\b(?:take|choose|pick|want|prefer|go\s+with|select|book|quiero|elijo"
+                     r"|prefiero|escojo|tomo|reserva)\s+$")
+_APPROVE = re.compile(r"\W*(?:works|is\s+(?:fine|good|best|better|perfect|ok)|sounds\s+good"
+                      r"|me\s+sirve|esta\s+bien|me\s+va\s+bien|por\s+favor|please|pls|plz)\b")
+_ADDRESS = re.compile(r"\b(?:apt|apartment|unit|suite|ste|room|floor|bldg|building|house|depto"
+                      r"|dpto|departamento|piso|casa|interior|int)\.?(?:\s+(?:is|es))?\s*(?:#|no\.?|number|numero)?\s*$")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -86,13 +91,14 @@ def extract_options(text: str | Folded, *, taken: Iterable[Entity] = ()) -> list
             add(m, ORDINALS[m.group("o")])
     for m in _ARTICLE.finditer(t):
         add(m, int(m.group("n")))
-    short = len(_WORD.findall(t)) <= 4
+    short = len(_WORD.findall(t)) <= 3
     for m in _BARE.finditer(t):
-        if short or _CHOOSE.search(t[:m.start()]):
+        if short or _CHOOSE.search(t[:m.start()]) or _APPROVE.match(t, m.end()):
             add(m, int(m.group("n")))
     whole = re.fullmatch(rf"\W*(?P<w>{_CARD})\W*", t)
     if whole:
         add(whole, CARDINALS[whole.group("w")], "w")
     spans = list(taken)
-    free = [e for e in out if all(e.end <= x.start or e.start >= x.end for x in spans)]
+    free = [e for e in out if all(e.end <= x.start or e.start >= x.end for x in spans)
+            and not _ADDRESS.search(f.original[:e.start].lower())]
     return select(free)

@@ -39,7 +39,7 @@ _ART = r"(?:(?:las?|el)\s+)?"
 
 def _t(n: int) -> str:
     """A time of day with group names suffixed by ``n``."""
-    return (rf"(?:(?P<noon{n}>noon|midday|mediodia|medio\s+dia)\b"
+    return (rf"(?:\b(?P<noon{n}>noon|midday|mediodia|medio\s+dia)\b"
             rf"|(?<![\d/.:$#])(?P<h{n}>\d{{1,2}})(?::(?P<m{n}>[0-5]\d))?"
             rf"(?:\s*(?P<mer{n}>{_MER}))?(?![\d/:]){_UNITS})")
 
