@@ -50,3 +50,7 @@ class TransientSendError(SendError):
 
 class PermanentSendError(SendError):
     """Retrying will not help: opted out, unknown or landline number, bad request."""
+
+
+class RecipientOptedOut(PermanentSendError):
+    """The provider says this recipient unsubscribed (e.g. replied STOP to the carrier)."""

@@ -27,7 +27,7 @@ from dramatiq.middleware import (
 )
 
 from bot.callbacks import ShipperCallbacks
-from bot.errors import PermanentSendError, TransientSendError
+from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
 from bot.models import Outbound
 from bot.phones import mask_phone
 from bot.ports import Sender
@@ -143,6 +143,8 @@ class OutboundQueue:
         try:
             provider_id = sender.send(outbound)
         except PermanentSendError as exc:
+            if isinstance(exc, RecipientOptedOut):
+                self.store.set_opted_out(outbound.channel, outbound.to, True)
             self._failed(outbound, exc.code, str(exc))
             return
         except TransientSendError as exc:

@@ -12,7 +12,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.errors import PermanentSendError, TransientSendError
+from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
 from bot.models import Inbound, Outbound
 from bot.phones import mask_phone, normalise_phone
 from bot.settings import Settings
@@ -24,6 +24,7 @@ STATUS_PATH = "/webhooks/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio error codes that retrying cannot fix (opted out, invalid/unknown/landline number).
 PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614, 30005, 30006})
+OPTED_OUT_CODE = 21610
 TRANSIENT_CODES = frozenset({20429, 30001, 30003, 30008})
 
 
@@ -78,6 +79,8 @@ class TwilioSMS:
             message = self.client.messages.create(**params)
         except TwilioRestException as exc:
             code = exc.code
+            if code == OPTED_OUT_CODE:
+                raise RecipientOptedOut("recipient unsubscribed", str(code)) from None
             if code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 429
                                            and code not in TRANSIENT_CODES):
                 raise PermanentSendError(f"Twilio refused: {code}", str(code)) from None
