@@ -6,9 +6,11 @@ with ``doorstep worker`` beside it (or use ``doorstep serve`` for both in one pr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+import redis
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -62,6 +64,11 @@ def create_app(config: Settings | Mapping[str, str] | None = None,
     @app.errorhandler(HTTPException)
     def _json_error(exc: HTTPException):  # noqa: ANN202 - Flask handler
         return jsonify({"error": exc.description, "status": exc.code}), exc.code
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    def _storage_down(exc: Exception):  # noqa: ANN202 - Flask handler
+        logging.getLogger("doorstep.http").error("Redis unavailable: %s", type(exc).__name__)
+        return jsonify({"error": "storage unavailable; retry later", "status": 503}), 503
 
     return app
 

@@ -23,10 +23,9 @@ class TerminalDispatcher:
         self.queue = queue
         self.phone = phone
 
-    def send(self, outbounds: list[Outbound]) -> None:
+    def send(self, outbounds: list[Outbound]) -> float | None:
         if outbounds[0].to != self.phone or outbounds[0].channel != "sms":
-            self.queue.send(outbounds)
-            return
+            return self.queue.send(outbounds)
         from channels.render import render_sms
 
         for outbound in outbounds:
@@ -34,6 +33,7 @@ class TerminalDispatcher:
                                              channel="terminal", provider_id="chat",
                                              sent_at=now_iso())
             click.secho(render_sms(outbound.text, outbound.choices), fg="green")
+        return None
 
     def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
         self.queue.callback(key, case_id, type, data)

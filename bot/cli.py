@@ -60,9 +60,11 @@ def serve(host: str, port: int, threads: int) -> None:
         pass  # the server socket was closed by the signal handler
     finally:
         worker.stop()
-        runtime.queue.broker.close()
+        runtime.close()
         if settings.redis_url is None:
-            stop_embedded_redis(settings.data_dir)
+            stopped = stop_embedded_redis(settings.data_dir, only_if_unused=True)
+            click.echo("embedded Redis " + ("stopped" if stopped else
+                                            "left running: other processes use it"), err=True)
 
 
 @cli.command()
@@ -81,7 +83,7 @@ def worker(threads: int | None) -> None:
     click.echo(f"Doorstep worker running ({threads or settings.queue_threads} threads)", err=True)
     done.wait()
     running.stop()
-    runtime.queue.broker.close()
+    runtime.close()
 
 
 @cli.command()

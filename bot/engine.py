@@ -208,8 +208,7 @@ class Engine:
                          text=r.text, choices=r.choices, case_id=case.id if case else None,
                          proactive=proactive, timezone=case.timezone if case else None)
                 for i, r in enumerate(turn.replies) if r.text]
-        if outs:
-            self.dispatcher.send(outs)
+        deferred_until = self.dispatcher.send(outs) if outs else None
         for kind, data in turn.callbacks:
             full = {"case_id": case.id, "tracking_number": case.tracking_number,
                     "order_ref": case.order_ref, **data}
@@ -223,6 +222,9 @@ class Engine:
                 self.store.append_timeline(case.id, "message.queued", pipe, key=out.key,
                                            channel=out.channel, text=out.text,
                                            choices=list(out.choices))
+                if deferred_until is not None:
+                    self.store.append_timeline(case.id, "message.deferred", pipe, key=out.key,
+                                               until=deferred_until)
             for kind, _ in turn.callbacks:
                 self.store.append_timeline(case.id, "callback.queued", pipe, type=kind)
         if conv is not None:

@@ -10,9 +10,11 @@ from bot.models import Outbound
 class Dispatcher(Protocol):
     """Where the engine's outputs go: the durable outbound queue (or a terminal in `chat`)."""
 
-    def send(self, outbounds: list[Outbound]) -> None:
-        """Deliver one turn's messages to a customer, in order (quiet hours apply to
-        proactive ones)."""
+    def send(self, outbounds: list[Outbound]) -> float | None:
+        """Deliver one turn's messages to a customer, in order.
+
+        Quiet hours hold proactive ones: returns the POSIX time they wait for, or None.
+        """
         ...
 
     def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:

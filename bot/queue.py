@@ -86,8 +86,11 @@ class OutboundQueue:
                                     queue_name=IDLE_QUEUE)
 
     # -- Dispatcher ----------------------------------------------------------
-    def send(self, outbounds: list[Outbound]) -> None:
-        """Queue one turn's messages as one job, so they arrive in the order written."""
+    def send(self, outbounds: list[Outbound]) -> float | None:
+        """Queue one turn's messages as one job, so they arrive in the order written.
+
+        Returns the POSIX time the job waits for (quiet hours), or None if it runs now.
+        """
         delay_ms = self._quiet_delay_ms(outbounds[0])
         pipe = self.store.pipeline()
         for outbound in outbounds:
@@ -95,13 +98,10 @@ class OutboundQueue:
                                        status="deferred" if delay_ms else "queued",
                                        channel=outbound.channel,
                                        case_id=outbound.case_id or "", queued_at=now_iso())
-            if delay_ms and outbound.case_id:
-                self.store.append_timeline(outbound.case_id, "message.deferred", pipe,
-                                           key=outbound.key,
-                                           until=self.clock().timestamp() + delay_ms / 1000)
         pipe.execute()
         self._send.send_with_options(args=([o.to_dict() for o in outbounds],),
                                      delay=delay_ms or None)
+        return self.clock().timestamp() + delay_ms / 1000 if delay_ms else None
 
     def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
         timestamp = self.clock().isoformat()

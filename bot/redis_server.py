@@ -75,12 +75,18 @@ def embedded_redis_url(data_dir: Path) -> str:
     return url
 
 
-def stop_embedded_redis(data_dir: Path) -> bool:
-    """Shut the embedded server down (it writes its AOF first); False if it was not running."""
+def stop_embedded_redis(data_dir: Path, only_if_unused: bool = False) -> bool:
+    """Shut the embedded server down (it writes its AOF first); False if it was not running.
+
+    With ``only_if_unused``, leave it running while other processes (a second ``serve``,
+    gunicorn, ``doorstep worker``) are still connected.
+    """
     socket_path = data_dir / SOCKET
     if not _alive(socket_path):
         return False
     client = redis.Redis(unix_socket_path=str(socket_path))
+    if only_if_unused and len(client.client_list()) > 1:
+        return False
     try:
         client.shutdown()
     except redis.exceptions.ConnectionError:

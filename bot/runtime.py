@@ -35,6 +35,12 @@ class Runtime:
     engine: Engine
     opener: CaseOpener
 
+    def close(self) -> None:
+        """Drop this process's Redis connections (the broker keeps its own pool)."""
+        self.queue.broker.close()
+        self.queue.broker.client.connection_pool.disconnect()
+        self.redis.connection_pool.disconnect()
+
 
 def resolve_redis_url(settings: Settings) -> str:
     """``REDIS_URL``, or the embedded server under ``DOORSTEP_DATA_DIR`` (started if needed)."""

@@ -52,7 +52,7 @@ class System:
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
-        self.runtime.queue.broker.close()
+        self.runtime.close()
         self.server.stop()
 
     # -- shipper side --------------------------------------------------------
