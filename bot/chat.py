@@ -11,7 +11,7 @@ import click
 from bot.engine import Engine
 from bot.models import Inbound, Outbound
 from bot.phones import normalise_phone
-from bot.queue import OutboundQueue, start_worker
+from bot.queue import OutboundQueue
 from bot.settings import Settings
 from bot.store import now_iso
 
@@ -37,7 +37,8 @@ class TerminalDispatcher:
 
     def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
         self.queue.callback(key, case_id, type, data)
-        click.secho(f"[callback {type} queued for the shipper]", fg="yellow")
+        click.secho(f"[callback {type} queued: a running `doorstep serve` or `doorstep worker` "
+                    "delivers it]", fg="yellow")
 
     def check_idle(self, channel: str, address: str, case_id: str, turns: int, stage: str,
                    delay_s: float) -> None:
@@ -55,7 +56,6 @@ def run_chat(settings: Settings, phone: str) -> None:
     runtime = build(settings)
     engine = Engine(runtime.store, runtime.nlu, TerminalDispatcher(runtime.queue, number),
                     settings)
-    worker = start_worker(runtime.queue.broker, 1)  # so callbacks and reminders still flow
     try:
         for message in runtime.store.outbox(number)[-3:]:
             click.secho(f"[earlier, {message['at']}]\n{message['body']}", fg="cyan")
@@ -72,4 +72,4 @@ def run_chat(settings: Settings, phone: str) -> None:
                                   message_id="CH" + secrets.token_hex(16),
                                   received_at=datetime.now(UTC)))
     finally:
-        worker.stop()
+        runtime.close()

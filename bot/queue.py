@@ -9,6 +9,7 @@ key: once a provider acknowledged a message, a rerun of the job does not send it
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -97,9 +98,11 @@ class OutboundQueue:
             self.store.update_outbound(outbound.key, pipe,
                                        status="deferred" if delay_ms else "queued",
                                        channel=outbound.channel,
-                                       case_id=outbound.case_id or "", queued_at=now_iso())
+                                       case_id=outbound.case_id or "", queued_at=now_iso(),
+                                       payload=json.dumps(outbound.to_dict()))
         pipe.execute()
-        self._send.send_with_options(args=([o.to_dict() for o in outbounds],),
+        # Jobs carry keys only: queue logs and tracebacks never hold numbers or bodies.
+        self._send.send_with_options(args=([o.key for o in outbounds],),
                                      delay=delay_ms or None)
         return self.clock().timestamp() + delay_ms / 1000 if delay_ms else None
 
@@ -109,7 +112,8 @@ class OutboundQueue:
 
     def check_idle(self, channel: str, address: str, case_id: str, turns: int, stage: str,
                    delay_s: float) -> None:
-        self._idle.send_with_options(args=(channel, address, case_id, turns, stage),
+        # The address is looked up again from the case: no phone number in the job.
+        self._idle.send_with_options(args=(channel, case_id, turns, stage),
                                      delay=int(delay_s * 1000))
 
     # -- jobs ----------------------------------------------------------------
@@ -121,11 +125,19 @@ class OutboundQueue:
         when = next_send_time(now, tz, self.settings.quiet_hours)
         return max(int((when - now).total_seconds() * 1000), 0)
 
-    def _send_job(self, payloads: list[dict[str, Any]]) -> None:
-        outbounds = [Outbound.from_dict(p) for p in payloads]
+    def _send_job(self, keys: list[str]) -> None:
+        outbounds = []
+        for key in keys:
+            payload = self.store.outbound_record(key).get("payload")
+            if payload is None:
+                log.error("outbound %s has no stored message; skipped", key)
+                continue
+            outbounds.append(Outbound.from_dict(json.loads(payload)))
+        if not outbounds:
+            return
         delay_ms = self._quiet_delay_ms(outbounds[0])
         if delay_ms:  # a retry or a redelivery landed in quiet hours: wait again
-            self._send.send_with_options(args=(payloads,), delay=delay_ms)
+            self._send.send_with_options(args=(keys,), delay=delay_ms)
             return
         for outbound in outbounds:
             self._send_one(outbound)
@@ -200,10 +212,13 @@ class OutboundQueue:
                     result.status or result.error, delay_s)
         raise dramatiq.Retry(delay=int(delay_s * 1000))
 
-    def _idle_job(self, channel: str, address: str, case_id: str, turns: int,
-                  stage: str) -> None:
+    def _idle_job(self, channel: str, case_id: str, turns: int, stage: str) -> None:
         if self.idle_handler is None:
             raise RuntimeError("no idle handler bound")
+        case = self.store.get_case(case_id)
+        address = case.phone if case is not None and channel == "sms" else None
+        if address is None:
+            return
         outcome = self.idle_handler(channel, address, case_id, turns, stage)
         log.info("idle check %s for case %s: %s", stage, case_id, outcome)
 

@@ -113,3 +113,22 @@ def test_every_text_fits_in_two_segments(system):
     assert system.twilio.messages
     for message in system.twilio.messages:
         assert num_segments(message["body"]) <= 2, message["body"]
+
+
+def test_logs_hold_no_phone_numbers_bodies_or_secrets(system, customer, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    system.twilio.fail_next(1, status=503)  # a retry path logs too
+    system.post_event(failed_event())
+    customer.reply(), customer.reply()
+    customer.say("can u come tomorrow after 5 pls, gate code 4417")
+    customer.reply()
+    customer.say("yes")
+    customer.reply()
+    system.shipper.wait_for_callbacks(1)
+    text = caplog.text
+    assert caplog.records, "expected some log lines"
+    for secret in ("5551230001", "gate code", "4417", "Ana", "Oak St",
+                   system.settings.twilio_auth_token, system.settings.events_webhook_secret):
+        assert secret not in text
