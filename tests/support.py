@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -180,6 +181,28 @@ def failed_event(phone: str = "+15551230001", language: str = "en", tz: str = TZ
         },
         "details": body_details,
     }
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def signed_headers(secret: str, body: str) -> dict[str, str]:
+    """Standard Webhooks headers for ``body``, as a shipper would send them."""
+    now, msg_id = datetime.now(UTC), "msg_" + uuid.uuid4().hex
+    return {"content-type": "application/json", "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(msg_id, now, body)}
+
+
+def quiet_now(tz: str = TZ) -> str:
+    """A QUIET_HOURS value that covers the present moment (from an hour ago to in two)."""
+    local = datetime.now(ZoneInfo(tz))
+    start = (local - timedelta(hours=1)).strftime("%H:%M")
+    return f"{start}-{(local + timedelta(hours=2)).strftime('%H:%M')}"
 
 
 def start_system(env: dict[str, str], twilio: FakeTwilioAPI, shipper: FakeShipper,

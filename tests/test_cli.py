@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,10 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from support import failed_event
+from support import failed_event, free_port
 
 pytestmark = pytest.mark.timeout(120)
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -81,7 +74,7 @@ def test_bad_configuration_stops_serve_with_a_message_naming_the_variable(tmp_pa
 
 def test_gunicorn_web_and_separate_worker_process(redis_url, redis_client, twilio_api, shipper,
                                                   tmp_path):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = _env(REDIS_URL=redis_url, DOORSTEP_DATA_DIR=str(tmp_path), PUBLIC_URL=url,
                TWILIO_ACCOUNT_SID=twilio_api.account_sid,

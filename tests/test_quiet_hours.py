@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.quiet_hours import in_quiet_hours, next_send_time
-from support import TZ, failed_event
+from support import failed_event, quiet_now
 
 NY = "America/New_York"
 QUIET = (time(21, 0), time(8, 0))
@@ -34,10 +34,7 @@ def test_early_morning_text_waits_until_eight_same_day():
 
 
 def test_event_in_quiet_hours_sends_nothing_now_and_defers_the_text(make_system):
-    local = datetime.now(ZoneInfo(TZ))
-    start = (local - timedelta(hours=1)).strftime("%H:%M")
-    end = (local + timedelta(hours=2)).strftime("%H:%M")
-    system = make_system(QUIET_HOURS=f"{start}-{end}")
+    system = make_system(QUIET_HOURS=quiet_now())
     customer = system.customer("+15551230001")
     case_id = system.post_event(failed_event()).json()["case_id"]
     customer.silence()
@@ -49,10 +46,7 @@ def test_event_in_quiet_hours_sends_nothing_now_and_defers_the_text(make_system)
 
 
 def test_replies_to_a_customer_are_not_held_by_quiet_hours(make_system):
-    local = datetime.now(ZoneInfo(TZ))
-    start = (local - timedelta(hours=1)).strftime("%H:%M")
-    end = (local + timedelta(hours=2)).strftime("%H:%M")
-    system = make_system(QUIET_HOURS=f"{start}-{end}")
+    system = make_system(QUIET_HOURS=quiet_now())
     customer = system.customer("+15551230001")
     customer.say("hi")
     assert "no open delivery" in customer.reply()

@@ -7,9 +7,9 @@ again, and finishes the conversation.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +20,10 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from support import failed_event
+from support import failed_event, free_port, signed_headers
 
 pytestmark = pytest.mark.timeout(120)
 PHONE = "+15551230001"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Service:
@@ -79,9 +73,7 @@ class Service:
 
 def test_restart_mid_conversation_keeps_state_and_queued_messages(tmp_path, twilio_api,
                                                                    shipper):
-    from standardwebhooks import Webhook
-
-    port = _free_port()
+    port = free_port()
     data_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update({
@@ -97,13 +89,8 @@ def test_restart_mid_conversation_keeps_state_and_queued_messages(tmp_path, twil
     service = Service(env, port, tmp_path / "serve.log")
     service.start()
     try:
-        body = __import__("json").dumps(failed_event(phone=PHONE))
-        from datetime import UTC, datetime
-        now, msg_id = datetime.now(UTC), "msg_" + uuid.uuid4().hex
-        headers = {"content-type": "application/json", "webhook-id": msg_id,
-                   "webhook-timestamp": str(int(now.timestamp())),
-                   "webhook-signature": Webhook(env["EVENTS_WEBHOOK_SECRET"]).sign(
-                       msg_id, now, body)}
+        body = json.dumps(failed_event(phone=PHONE))
+        headers = signed_headers(env["EVENTS_WEBHOOK_SECRET"], body)
         resp = requests.post(service.url + "/events", data=body, headers=headers, timeout=15)
         assert resp.status_code == 202, resp.text
         twilio_api.wait_for_messages(2)
