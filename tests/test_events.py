@@ -117,3 +117,12 @@ def test_second_event_for_the_same_parcel_updates_the_case(system, customer):
 def test_health_and_readiness(system):
     assert system.http.get(system.url + "/healthz").json() == {"status": "ok"}
     assert system.http.get(system.url + "/readyz").status_code == 200
+
+
+def test_oversized_body_gets_413_and_changes_nothing(system):
+    event = failed_event()
+    event["details"]["driver_note"] = "x" * (1024 * 1024)
+    resp = system.post_event(event)
+    assert resp.status_code == 413
+    assert "error" in resp.json()
+    assert system.runtime.store.recent_case_ids() == []

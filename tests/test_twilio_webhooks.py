@@ -107,3 +107,8 @@ def test_message_from_unknown_number_gets_a_polite_answer(system):
     stranger = system.customer("+15559990000")
     stranger.say("hello?")
     assert "no open delivery" in stranger.reply()
+
+
+def test_twilio_webhook_refuses_json(system):
+    resp = system.http.post(system.url + "/webhooks/twilio/sms", json={"Body": "hi"})
+    assert resp.status_code == 415
