@@ -112,7 +112,7 @@ class CaseOpener:
             conv.reminded = False
             case = Case.from_dict({**case.to_dict(), "status": AWAITING_CUSTOMER})
             turn = Turn(case=case, conv=conv, timeline=timeline)
-            ctx = self.engine._ctx(case, conv.language)
+            ctx = self.engine.context(case, conv.language)
             flow = FLOWS[conv.flow]
             offers = self.offers(case, ctx.now) if conv.flow == "reschedule" else []
             self.engine.apply(turn, flow.start(ctx, offers), ctx)

@@ -112,20 +112,20 @@ class Engine:
             turn.timeline.append(("customer.opted_in", {"channel": inbound.channel}))
             turn.replies.append(Reply(say(lang, "welcome_back")))
             if case and case.status not in CLOSED_STATUSES and conv.flow:
-                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self._ctx(case, lang)))
+                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self.context(case, lang)))
             return
         if opted_out:
             return  # after STOP, nothing is sent until START
         if keyword == "help":
             turn.replies.append(Reply(say(lang, "help", carrier=_carrier(case))))
             if case and case.status not in CLOSED_STATUSES and conv.flow:
-                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self._ctx(case, lang)))
+                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self.context(case, lang)))
             return
         if case is None or conv.flow is None or case.status in CLOSED_STATUSES \
                 and conv.state.get("step") != "done":
             turn.replies.append(Reply(say(lang, "no_case")))
             return
-        ctx = self._ctx(case, lang)
+        ctx = self.context(case, lang)
         parse = self.nlu.parse(inbound.text, ctx.now, case.timezone, lang)
         turn.timeline.append(("nlu", {"intent": parse.intent.name,
                                       "confidence": round(parse.intent.confidence, 3),
@@ -165,7 +165,8 @@ class Engine:
         return True
 
     # -- applying a flow's step -------------------------------------------
-    def _ctx(self, case: Case, lang: str) -> FlowContext:
+    def context(self, case: Case, lang: str) -> FlowContext:
+        """What a flow may know for this case now."""
         return FlowContext(case=case, now=self.clock(), language=lang,
                            holidays=self.settings.holidays)
 
@@ -252,7 +253,7 @@ class Engine:
                     or case.status != AWAITING_CUSTOMER:
                 return "stale"
             turn = Turn(case=case, conv=conv)
-            ctx = self._ctx(case, conv.language)
+            ctx = self.context(case, conv.language)
             if stage == "remind" and not conv.reminded:
                 conv.reminded = True
                 if not self.store.is_opted_out(channel, address):
