@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -15,8 +14,6 @@ from bot.store import now_iso
 from flows.calendar import business_windows
 from flows.messages import language_of
 from flows.registry import FLOW_FOR_EVENT, FLOWS
-
-log = logging.getLogger("doorstep.cases")
 
 
 @dataclass(frozen=True)

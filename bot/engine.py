@@ -64,6 +64,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     timeline: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     callbacks: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    closed: bool = False  # the case closed in this turn: its parcel has no open case now
 
 
 class Engine:
@@ -81,15 +82,16 @@ class Engine:
     def handle(self, inbound: Inbound) -> bool:
         """Process one customer message; False when it was a replay and changed nothing."""
         with self.store.conversation_lock(inbound.channel, inbound.sender):
-            if self.store.inbound_seen(inbound.channel, inbound.sender, inbound.message_id):
+            seen, conv, opted_out = self.store.load_turn(inbound.channel, inbound.sender,
+                                                         inbound.message_id)
+            if seen:
                 return False
-            conv = self.store.get_conversation(inbound.channel, inbound.sender)
             case = self.store.get_case(conv.case_id) if conv.case_id else None
             turn = Turn(case=case, conv=conv)
             turn.timeline.append(("message.in", {"channel": inbound.channel,
                                                  "message_id": inbound.message_id,
                                                  "text": inbound.text}))
-            self._respond(turn, inbound)
+            self._respond(turn, inbound, opted_out)
             conv.turns += 1
             conv.last_inbound_at = inbound.received_at.isoformat()
             conv.reminded = False
@@ -98,11 +100,12 @@ class Engine:
                         mark=(inbound.channel, inbound.sender, inbound.message_id))
             return True
 
-    def _respond(self, turn: Turn, inbound: Inbound) -> None:
+    def _respond(self, turn: Turn, inbound: Inbound, opted_out: bool) -> None:
         conv, case = turn.conv, turn.case
         lang = conv.language
         keyword = sms_keyword(inbound.text) if inbound.channel == "sms" else None
-        opted_out = self.store.is_opted_out(inbound.channel, inbound.sender)
+        # Opt-out changes are written at once, not with the turn's pipeline: the worker
+        # checks them when it sends, and this turn's own replies are dispatched first.
         if keyword == "stop":
             turn.timeline.append(("customer.opted_out", {"channel": inbound.channel}))
             self.store.set_opted_out(inbound.channel, inbound.sender, True)
@@ -196,8 +199,7 @@ class Engine:
         turn.case = Case.from_dict({**case.to_dict(), "status": status, "updated_at": now_iso(),
                                     "resolution": resolution})
         turn.timeline.append((f"case.{status}", data))
-        if status in CLOSED_STATUSES:
-            self.store.set_open_case(case.carrier, case.tracking_number, None)
+        turn.closed = turn.closed or status in CLOSED_STATUSES
 
     def commit(self, turn: Turn, key_base: str, proactive: bool,
                mark: tuple[str, str, str] | None = None) -> list[Outbound]:
@@ -217,6 +219,8 @@ class Engine:
         pipe = self.store.pipeline()
         if case is not None:
             self.store.save_case(case, pipe)
+            if turn.closed:
+                self.store.set_open_case(case.carrier, case.tracking_number, None, pipe)
             for kind, data in turn.timeline:
                 self.store.append_timeline(case.id, kind, pipe, **data)
             for out in outs:
@@ -256,11 +260,13 @@ class Engine:
             ctx = self.context(case, conv.language)
             if stage == "remind" and not conv.reminded:
                 conv.reminded = True
-                if not self.store.is_opted_out(channel, address):
+                if self.store.is_opted_out(channel, address):
+                    turn.timeline.append(("reminder.suppressed", {"reason": "opted_out"}))
+                else:
                     prompt = FLOWS[conv.flow].prompt(conv.state, ctx)
                     turn.replies.append(Reply(say(ctx.language, "reminder") + " " + prompt.text,
                                               prompt.choices))
-                turn.timeline.append(("reminder.sent", {}))
+                    turn.timeline.append(("reminder.sent", {}))
                 self.commit(turn, key_base=f"remind:{case_id}:{turns}", proactive=True)
                 return "reminded"
             self.set_status(turn, EXPIRED, {"outcome": "no_reply"})

@@ -34,7 +34,7 @@ from bot.phones import mask_phone
 from bot.ports import Sender
 from bot.quiet_hours import next_send_time
 from bot.settings import Settings
-from bot.store import Store, key_for, now_iso
+from bot.store import Store, now_iso
 
 log = logging.getLogger("doorstep.queue")
 OUTBOUND_QUEUE = "outbound"
@@ -127,12 +127,11 @@ class OutboundQueue:
 
     def _send_job(self, keys: list[str]) -> None:
         outbounds = []
-        for key in keys:
-            payload = self.store.outbound_record(key).get("payload")
-            if payload is None:
+        for key, record in zip(keys, self.store.outbound_records(keys), strict=True):
+            if "payload" not in record:
                 log.error("outbound %s has no stored message; skipped", key)
                 continue
-            outbounds.append(Outbound.from_dict(json.loads(payload)))
+            outbounds.append(Outbound.from_dict(json.loads(record["payload"])))
         if not outbounds:
             return
         delay_ms = self._quiet_delay_ms(outbounds[0])
@@ -179,31 +178,30 @@ class OutboundQueue:
 
     def _failed(self, outbound: Outbound, code: str | None, reason: str) -> None:
         self.store.update_outbound(outbound.key, status="failed", error_code=code or "")
-        self.store.redis.rpush(key_for("deadletter"), outbound.key)
+        self.store.push_dead_letter(outbound.key)
         self._timeline(outbound.case_id, "message.failed", key=outbound.key,
                        error_code=code, reason=reason)
         log.error("giving up on %s to %s: %s", outbound.key, mask_phone(outbound.to), code)
 
     def _callback_job(self, key: str, case_id: str, type_: str, data: dict[str, Any],
                       timestamp: str) -> None:
-        done_key = key_for("callback", key)
-        if self.store.redis.get(done_key):
+        if self.store.callback_outcome(key) is not None:
             return
         if self.callbacks is None:
             self._timeline(case_id, "callback.skipped", type=type_,
                            reason="SHIPPER_WEBHOOK_URL is not set")
-            self.store.redis.set(done_key, "skipped", ex=30 * 86400)
+            self.store.set_callback_outcome(key, "skipped")
             return
         result = self.callbacks.post(key, type_, datetime.fromisoformat(timestamp), data)
         if result.delivered or result.gone:
-            self.store.redis.set(done_key, str(result.status), ex=30 * 86400)
+            self.store.set_callback_outcome(key, str(result.status))
             self._timeline(case_id, "callback.delivered" if result.delivered
                            else "callback.gone", type=type_, status=result.status)
             return
         attempt = _retries()
         schedule = self.settings.callback_retry_schedule_s
         if attempt >= len(schedule):
-            self.store.redis.rpush(key_for("deadletter"), f"callback:{key}")
+            self.store.push_dead_letter(f"callback:{key}")
             self._timeline(case_id, "callback.failed", type=type_, status=result.status)
             log.error("callback %s %s gave up after %d attempts", type_, case_id, attempt + 1)
             return

@@ -12,7 +12,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -52,16 +52,12 @@ class Settings:
     outbound_max_retries: int = 12
     outbound_min_backoff_ms: int = 5_000
     callback_retry_schedule_s: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
-    event_tolerance_s: int = 300
     log_level: str = "INFO"
 
     @property
     def twilio_enabled(self) -> bool:
         """Whether real SMS can be sent (otherwise the sandbox outbox is used)."""
         return bool(self.twilio_account_sid and self.twilio_auth_token)
-
-    def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)
 
 
 def _url(name: str, value: str) -> str:
@@ -270,6 +266,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         outbound_max_retries=_int(env, "OUTBOUND_MAX_RETRIES", 12, 0),
         outbound_min_backoff_ms=_int(env, "OUTBOUND_MIN_BACKOFF_MS", 5000, 10),
         callback_retry_schedule_s=_schedule(env),
-        event_tolerance_s=300,
         log_level=level,
     )

@@ -132,9 +132,18 @@ class Store:
         with self._lock(key, timeout=30, wait_s=wait_s):
             yield
 
-    def inbound_seen(self, channel: str, address: str, message_id: str) -> bool:
-        key = key_for("conv", "seen", message_id, tag=self._conv_tag(channel, address))
-        return bool(self.redis.exists(key))
+    def load_turn(self, channel: str, address: str,
+                  message_id: str) -> tuple[bool, Conversation, bool]:
+        """In one round trip: was this message seen, the conversation, is the sender opted out."""
+        tag = self._conv_tag(channel, address)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(key_for("conv", "seen", message_id, tag=tag))
+        pipe.get(key_for("conv", tag=tag))
+        pipe.exists(key_for("optout", tag=tag))
+        seen, raw, opted_out = pipe.execute()
+        conv = Conversation.from_dict(json.loads(raw)) if raw else \
+            Conversation(channel=channel, address=address)
+        return bool(seen), conv, bool(opted_out)
 
     def mark_inbound(self, channel: str, address: str, message_id: str,
                      pipe: Pipe | None = None) -> None:
@@ -173,6 +182,13 @@ class Store:
         raw = self.redis.hgetall(key_for("out", key))
         return {k.decode(): v.decode() for k, v in raw.items()}
 
+    def outbound_records(self, keys: list[str]) -> list[dict[str, str]]:
+        """Several outbound records in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key_for("out", key))
+        return [{k.decode(): v.decode() for k, v in raw.items()} for raw in pipe.execute()]
+
     def update_outbound(self, key: str, pipe: Pipe | None = None, **fields: str) -> None:
         target = pipe if pipe is not None else self.redis
         target.hset(key_for("out", key), mapping=fields)
@@ -185,6 +201,21 @@ class Store:
     def key_for_provider_id(self, provider_id: str) -> str | None:
         raw = self.redis.get(key_for("provider", provider_id))
         return raw.decode() if raw else None
+
+    def push_dead_letter(self, item: str) -> None:
+        """Record a message or callback that finally failed, for staff to see and retry."""
+        self.redis.rpush(key_for("deadletter"), item)
+
+    def dead_letters(self) -> list[str]:
+        return [i.decode() for i in self.redis.lrange(key_for("deadletter"), 0, -1)]
+
+    def callback_outcome(self, key: str) -> str | None:
+        """How the callback with this idempotency key ended, or None while it is pending."""
+        raw = self.redis.get(key_for("callback", key))
+        return raw.decode() if raw else None
+
+    def set_callback_outcome(self, key: str, outcome: str) -> None:
+        self.redis.set(key_for("callback", key), outcome, ex=30 * 86400)
 
     def push_outbox(self, message: dict[str, Any]) -> None:
         """Keep a message in the sandbox outbox (no provider configured)."""

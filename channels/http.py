@@ -104,10 +104,12 @@ def twilio_status() -> tuple[Response | str, int]:
         return "", 204  # not one of ours (or long forgotten): nothing to record
     record = rt.store.outbound_record(key)
     code = request.form.get("ErrorCode", "")
-    rt.store.update_outbound(key, status=status, error_code=code)
+    pipe = rt.store.pipeline()
+    rt.store.update_outbound(key, pipe, status=status, error_code=code)
     if record.get("case_id"):
-        rt.store.append_timeline(record["case_id"], "message.status", key=key, status=status,
-                                 error_code=code or None)
+        rt.store.append_timeline(record["case_id"], "message.status", pipe, key=key,
+                                 status=status, error_code=code or None)
+    pipe.execute()
     return "", 204
 
 

@@ -138,6 +138,22 @@ class Customer:
             time.sleep(0.02)
         raise AssertionError(f"no reply #{self.read + 1} to {self.phone} within {timeout}s")
 
+    def offered(self) -> str:
+        """Read the first proactive text (the windows) and the opt-out line after it."""
+        first = self.reply()
+        assert "STOP" in self.reply()
+        return first
+
+    def book(self, answer: str, yes: str = "yes") -> str:
+        """Answer with a window, check the bot asks to confirm, say yes; the booking text."""
+        self.say(answer)
+        confirm = self.reply()
+        assert "YES" in confirm or "SI" in confirm, confirm
+        self.say(yes)
+        booked = self.reply()
+        assert booked.startswith(("Booked", "Reservado")), booked
+        return booked
+
     def silence(self) -> None:
         """Assert nothing more was sent (after the queues drained)."""
         self.system.drain()

@@ -45,11 +45,8 @@ def test_a_reply_postpones_the_reminder(make_system):
 def test_callback_is_retried_until_the_shipper_accepts_it(system, customer):
     system.shipper.respond_with(500, n=2)
     system.post_event(failed_event())
-    customer.reply(), customer.reply()
-    customer.say("2")
-    customer.reply()
-    customer.say("yes")
-    customer.reply()
+    customer.offered()
+    customer.book("2")
     deliveries = system.shipper.wait_for_callbacks(3, timeout=20)
     assert [d["status"] for d in deliveries] == [500, 500, 200]
     assert len(system.shipper.unique_ids()) == 1  # same webhook-id every attempt
@@ -58,9 +55,8 @@ def test_callback_is_retried_until_the_shipper_accepts_it(system, customer):
 def test_callback_stops_on_410_gone(system, customer):
     system.shipper.respond_with(410)
     case_id = system.post_event(failed_event()).json()["case_id"]
-    customer.reply(), customer.reply()
-    customer.say("2"), customer.reply()
-    customer.say("yes"), customer.reply()
+    customer.offered()
+    customer.book("2")
     system.shipper.wait_for_callbacks(1)
     system.drain()
     time.sleep(1.2)  # longer than the next scheduled retry (1 s in tests)

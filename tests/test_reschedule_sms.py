@@ -50,11 +50,8 @@ def test_english_reschedule_in_words_ends_in_one_signed_callback(system, custome
 def test_reschedule_by_number(system, customer):
     event = failed_event()
     system.post_event(event)
-    customer.reply(), customer.reply()
-    customer.say("3")
-    assert "YES" in customer.reply()
-    customer.say("yep")
-    assert customer.reply().startswith("Booked")
+    customer.offered()
+    customer.book("3", yes="yep")
     payload = system.shipper.wait_for_callbacks(1)[0]["payload"]
     assert payload["data"]["window"]["start"] == event["details"]["available_windows"][2]["start"]
 
@@ -121,11 +118,8 @@ def test_logs_hold_no_phone_numbers_bodies_or_secrets(system, customer, caplog):
     caplog.set_level(logging.DEBUG)
     system.twilio.fail_next(1, status=503)  # a retry path logs too
     system.post_event(failed_event())
-    customer.reply(), customer.reply()
-    customer.say("can u come tomorrow after 5 pls, gate code 4417")
-    customer.reply()
-    customer.say("yes")
-    customer.reply()
+    customer.offered()
+    customer.book("can u come tomorrow after 5 pls, gate code 4417")
     system.shipper.wait_for_callbacks(1)
     text = caplog.text
     assert caplog.records, "expected some log lines"
