@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli_nlu import nlu as nlu_group
 from bot.errors import ConfigError
 from bot.settings import generated_secret, load_settings
 
@@ -172,6 +173,9 @@ def redis_stop() -> None:
     settings = _settings()
     stopped = stop_embedded_redis(Path(settings.data_dir))
     click.echo("stopped" if stopped else "not running")
+
+
+cli.add_command(nlu_group, name="nlu")
 
 
 def main(argv: list[str] | None = None) -> None:

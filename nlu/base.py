@@ -13,17 +13,24 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Entity:
-    """One extracted entity: ``value`` is already resolved (e.g. ``"2026-11-27"``)."""
+    """One extracted entity: ``value`` is already resolved (e.g. ``"2026-11-27"``).
+
+    ``extractor`` names what found it (Rasa's field); ``confidence`` is 1.0 for rule and
+    library extractors, which either match or do not.
+    """
 
     entity: str
     value: Any
     start: int
     end: int
     text: str = ""
+    confidence: float = 1.0
+    extractor: str = "doorstep"
 
     def to_dict(self) -> dict[str, Any]:
         return {"entity": self.entity, "value": self.value, "start": self.start,
-                "end": self.end, "text": self.text}
+                "end": self.end, "confidence": self.confidence, "extractor": self.extractor,
+                "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class ParseResult:
     intent: Intent
     intent_ranking: tuple[Intent, ...] = ()
     entities: tuple[Entity, ...] = field(default_factory=tuple)
+    language: str = "en"
 
     def first(self, entity: str) -> Any | None:
         """Return the value of the first entity of this type, or None."""
@@ -54,7 +62,7 @@ class ParseResult:
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "intent": self.intent.to_dict(),
                 "intent_ranking": [i.to_dict() for i in self.intent_ranking],
-                "entities": [e.to_dict() for e in self.entities]}
+                "entities": [e.to_dict() for e in self.entities], "language": self.language}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ParseResult:
@@ -66,8 +74,12 @@ class ParseResult:
             intent_ranking=tuple(Intent(i["name"], float(i.get("confidence", 0.0)))
                                  for i in data.get("intent_ranking", [])),
             entities=tuple(Entity(e["entity"], e.get("value"), int(e.get("start", 0)),
-                                  int(e.get("end", 0)), e.get("text", ""))
+                                  int(e.get("end", 0)), e.get("text", ""),
+                                  float(e.get("confidence_entity", e.get("confidence", 1.0))
+                                        or 1.0),
+                                  e.get("extractor") or "rasa")
                            for e in data.get("entities", [])),
+            language=data.get("language") or "en",
         )
 
 

@@ -42,6 +42,25 @@ def no_network() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One trained NLU model for the whole run, shared by in-process apps and subprocesses.
+
+    Subprocesses (``doorstep serve``) inherit ``NLU_MODEL_DIR`` and find the model ready.
+    """
+    from nlu.embedded import load_model
+
+    path = tmp_path_factory.mktemp("nlu-model")
+    load_model(path)
+    previous = os.environ.get("NLU_MODEL_DIR")
+    os.environ["NLU_MODEL_DIR"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("NLU_MODEL_DIR", None)
+    else:
+        os.environ["NLU_MODEL_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """``REDIS_URL`` when set (it will be flushed!), else a private redis-server process."""
@@ -113,6 +132,7 @@ def make_system(redis_client: redis.Redis, redis_url: str, twilio_api: FakeTwili
         env = {
             "REDIS_URL": redis_url,
             "DOORSTEP_DATA_DIR": str(tmp_path / "data"),
+            "NLU_MODEL_DIR": os.environ["NLU_MODEL_DIR"],
             "EVENTS_WEBHOOK_SECRET": "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             "SHIPPER_WEBHOOK_URL": shipper.callback_url,
             "SHIPPER_WEBHOOK_SECRET": shipper.secret,
