@@ -7,8 +7,10 @@ with ``doorstep worker`` beside it (or use ``doorstep serve`` for both in one pr
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 
 import redis
 from flask import Flask, jsonify
@@ -23,6 +25,7 @@ from channels.http import init_app
 from channels.sandbox import SandboxOutbox
 from channels.twilio_sms import TwilioSMS
 from nlu.base import NLU
+from nlu.embedded import EmbeddedNLU
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -35,10 +38,28 @@ def sender_factory(settings: Settings) -> Callable[[Store], dict[str, Sender]]:
     return build
 
 
-def default_nlu() -> NLU:
-    from nlu.embedded import EmbeddedNLU
+_ENGINES: dict[tuple[Path, float], EmbeddedNLU] = {}
+_ENGINES_LOCK = threading.Lock()
 
-    return EmbeddedNLU()
+
+def embedded_nlu(settings: Settings) -> EmbeddedNLU:
+    """This process's embedded engine (loaded once per model directory and threshold)."""
+    key = (settings.model_dir, settings.nlu_threshold)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = EmbeddedNLU.from_dir(settings.model_dir, settings.nlu_threshold)
+        return _ENGINES[key]
+
+
+def default_nlu(settings: Settings) -> NLU:
+    """The configured NLU: the embedded engine, or a Rasa server backed by it."""
+    local = embedded_nlu(settings)
+    if settings.nlu_backend != "rasa" or not settings.rasa_url:
+        return local
+    from nlu.rasa_http import RasaHTTPNLU
+
+    return RasaHTTPNLU(settings.rasa_url, local, timeout=settings.rasa_timeout_s,
+                       token=settings.rasa_token)
 
 
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None,
@@ -46,7 +67,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     """Build this process's runtime from settings (read from the environment by default)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    return build_runtime(settings, sender_factory(settings), nlu or default_nlu(), clock)
+    return build_runtime(settings, sender_factory(settings), nlu or default_nlu(settings), clock)
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None,

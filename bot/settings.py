@@ -53,6 +53,18 @@ class Settings:
     outbound_min_backoff_ms: int = 5_000
     callback_retry_schedule_s: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
     log_level: str = "INFO"
+    nlu_backend: str = "embedded"
+    nlu_threshold: float = 0.3
+    nlu_model_dir: Path | None = None
+    rasa_url: str | None = None
+    rasa_token: str | None = None
+    rasa_timeout_s: float = 2.0
+    nlu_api_token: str | None = None
+
+    @property
+    def model_dir(self) -> Path:
+        """Where the embedded NLU keeps its trained model."""
+        return self.nlu_model_dir or self.data_dir / "nlu"
 
     @property
     def twilio_enabled(self) -> bool:
@@ -161,6 +173,43 @@ def _schedule(env: Mapping[str, str]) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{name} must be at least 0 and below 1, got {raw!r}")
+    return value
+
+
+def _nlu(env: Mapping[str, str]) -> dict[str, object]:
+    backend = (env.get("NLU_BACKEND") or "embedded").strip().lower()
+    if backend not in ("embedded", "rasa"):
+        raise ConfigError(f"NLU_BACKEND must be 'embedded' or 'rasa', got {backend!r}")
+    rasa_url = env.get("RASA_URL") or None
+    if backend == "rasa" and not rasa_url:
+        raise ConfigError("RASA_URL is required when NLU_BACKEND=rasa, "
+                          "e.g. RASA_URL=http://localhost:5005")
+    try:
+        timeout = float(env.get("RASA_TIMEOUT") or 2.0)
+    except ValueError:
+        raise ConfigError("RASA_TIMEOUT must be a number of seconds, e.g. 2") from None
+    if timeout <= 0:
+        raise ConfigError("RASA_TIMEOUT must be more than 0 seconds")
+    model_dir = env.get("NLU_MODEL_DIR") or None
+    return {"nlu_backend": backend,
+            "nlu_threshold": _fraction(env, "NLU_THRESHOLD", Settings.nlu_threshold),
+            "nlu_model_dir": Path(model_dir).resolve() if model_dir else None,
+            "rasa_url": _url("RASA_URL", rasa_url) if rasa_url else None,
+            "rasa_token": env.get("RASA_TOKEN") or None,
+            "rasa_timeout_s": timeout,
+            "nlu_api_token": env.get("NLU_API_TOKEN") or None}
+
+
 def generated_secret() -> str:
     """Return a fresh Standard Webhooks secret (``whsec_`` + base64 of 24 random bytes)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -241,6 +290,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 
     return Settings(
+        **_nlu(env),  # type: ignore[arg-type]
         data_dir=data_dir,
         public_url=_url("PUBLIC_URL", env.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
         events_webhook_secret=_events_secret(env, data_dir, generate_secret),

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from bot.errors import BusyConversation, EventError
 from bot.events import parse_event
 from bot.runtime import Runtime
+from channels import nlu_api
 from channels.twilio_sms import EMPTY_TWIML, TwilioSignature, parse_inbound
 
 log = logging.getLogger("doorstep.http")
@@ -121,3 +122,4 @@ def init_app(app: Any, rt: Runtime) -> None:
     app.extensions["doorstep.events_webhook"] = Webhook(rt.settings.events_webhook_secret)
     app.extensions["doorstep.twilio_signature"] = TwilioSignature(rt.settings)
     app.register_blueprint(bp)
+    app.register_blueprint(nlu_api.bp)
