@@ -30,7 +30,7 @@ from bot.ports import Dispatcher
 from bot.settings import Settings
 from bot.store import Store, now_iso
 from flows.base import Callback, Escalate, FlowContext, Reserve, Resolve, Step
-from flows.messages import say
+from flows.messages import LANGUAGES, say
 from flows.registry import FLOWS
 from nlu.base import NLU, ParseResult
 
@@ -41,6 +41,8 @@ STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit
 START_WORDS = frozenset({"start", "unstop", "yes", "iniciar"})
 HELP_WORDS = frozenset({"help", "info", "ayuda"})
 GLOBAL_INTENTS = frozenset({"human", "cancel", "help", "greet", "thanks", "goodbye"})
+# A message carrying one of these is a slot answer for the flow, whatever its intent.
+SLOT_ENTITIES = frozenset({"date", "time_window", "option_number", "tracking_number", "address"})
 
 
 def sms_keyword(text: str) -> str | None:
@@ -133,6 +135,12 @@ class Engine:
         turn.timeline.append(("nlu", {"intent": parse.intent.name,
                                       "confidence": round(parse.intent.confidence, 3),
                                       "entities": [e.to_dict() for e in parse.entities]}))
+        if parse.language != lang and parse.language in LANGUAGES:
+            # The NLU overrides the known language only when the message is clearly in
+            # the other one: from now on, answer in the language the customer writes.
+            turn.timeline.append(("language.changed", {"from": lang, "to": parse.language}))
+            conv.language = lang = parse.language
+            ctx = self.context(case, lang)
         if case.status == ESCALATED:
             if not conv.state.get("hold_sent"):
                 conv.state = {**conv.state, "hold_sent": True}
@@ -146,10 +154,12 @@ class Engine:
     def _global(self, turn: Turn, parse: ParseResult, ctx: FlowContext) -> bool:
         """Intents every flow shares; True when handled here."""
         name = parse.intent.name
-        if name not in GLOBAL_INTENTS or parse.entities:
+        if name not in GLOBAL_INTENTS or any(e.entity in SLOT_ENTITIES for e in parse.entities):
             return False
         conv, lang = turn.conv, ctx.language
         flow = FLOWS[conv.flow] if conv.flow else None
+        if flow and flow.claims(conv.state, parse):
+            return False
         if name == "human":
             self.apply(turn, Step(conv.state, (Reply(say(lang, "human")),),
                                   (Escalate("customer asked for a person"),)), ctx)

@@ -77,6 +77,11 @@ class Flow(Protocol):
         """Repeat the current question (after HELP, START, a reminder)."""
         ...
 
+    def claims(self, state: dict[str, Any], parse: ParseResult) -> bool:
+        """True when this flow reads a message whose intent the engine would otherwise
+        answer itself ("ok thanks" is a yes to a yes/no question, not small talk)."""
+        ...
+
     def reserved(self, state: dict[str, Any], ok: bool, ctx: FlowContext) -> Step:
         """Continue after a :class:`Reserve` effect succeeded or failed."""
         ...

@@ -33,6 +33,9 @@ class NoticeFlow:
                    parcel=parcel_ref(case, lang), eta=eta)
         return Step({"step": "noticed"}, (Reply(text), Reply(say(lang, "stop_hint"))))
 
+    def claims(self, state: dict[str, Any], parse: ParseResult) -> bool:
+        return False
+
     def prompt(self, state: dict[str, Any], ctx: FlowContext) -> Reply:
         return Reply(say(ctx.language, "escalated_hold"))
 

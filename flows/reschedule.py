@@ -18,6 +18,8 @@ from flows.messages import day_label, reason_text, say, window_label
 from nlu.base import ParseResult
 
 SHOWN = 3  # windows listed at once: an SMS holds about three comfortably
+# At the yes/no question, "ok thanks" / "gracias" accept, as "yes" does.
+CONFIRMING = frozenset({"affirm", "thanks"})
 
 
 def parcel_ref(case: Case, lang: str) -> str:
@@ -27,6 +29,21 @@ def parcel_ref(case: Case, lang: str) -> str:
 
 def _windows(items: list[dict[str, str]]) -> list[Window]:
     return [Window.from_dict(w) for w in items]
+
+
+def _restates(pending: dict[str, str], day_text: str | None, span: dict[str, str] | None,
+              tz: str) -> bool:
+    """True when the date/time in an answer describes the window awaiting confirmation
+    ("yes, friday" while Friday afternoon is pending)."""
+    if day_text is None and span is None:
+        return False
+    window = Window.from_dict(pending)
+    start, end = window.start.astimezone(ZoneInfo(tz)), window.end.astimezone(ZoneInfo(tz))
+    if day_text is not None and start.date().isoformat() != day_text:
+        return False
+    if span is not None:
+        return span["start"] < end.strftime("%H:%M") and span["end"] > start.strftime("%H:%M")
+    return True
 
 
 def _dump(windows: list[Window]) -> list[dict[str, str]]:
@@ -84,6 +101,9 @@ class RescheduleFlow:
         text = say(lang, "choose_prompt", parcel=parcel_ref(ctx.case, lang))
         return Reply(text[0].upper() + text[1:], self._labels(listed, ctx))
 
+    def claims(self, state: dict[str, Any], parse: ParseResult) -> bool:
+        return state["step"] == "confirm" and parse.intent.name in CONFIRMING
+
     def step(self, state: dict[str, Any], parse: ParseResult, ctx: FlowContext) -> Step:
         if state["step"] == "done":
             return Step(state, (self.prompt(state, ctx),))
@@ -91,8 +111,10 @@ class RescheduleFlow:
         option = parse.first("option_number")
         day_text = parse.first("date")
         span = parse.first("time_window")
-        if state["step"] == "confirm" and intent == "affirm" and option is None \
-                and day_text is None and span is None:
+        if state["step"] == "confirm" and option is None and (
+                intent in CONFIRMING and day_text is None and span is None
+                or intent in ("affirm", "inform") and _restates(state["pending"], day_text, span,
+                                                            ctx.case.timezone)):
             return Step({**state}, (), (Reserve(Window.from_dict(state["pending"])),))
         if option is not None:
             return self._pick(state, int(option), ctx)

@@ -85,6 +85,30 @@ def test_day_and_time_pick_one_window_then_yes_reserves_then_books(started, ctx)
     assert done.effects[0].data["window"]["start"] == "2026-11-25T17:00:00-05:00"
 
 
+@pytest.mark.parametrize("answer", [
+    parse("thanks"),
+    parse("affirm", date="2026-11-25"),
+    parse("inform", time_window={"start": "18:00", "end": "21:00"}),
+])
+def test_thanks_or_restating_the_pending_window_confirms_it(started, ctx, answer):
+    flow = RescheduleFlow()
+    step = flow.step(started.state, parse("reschedule", date="2026-11-25",
+                                          time_window={"start": "17:00", "end": "21:00"}), ctx)
+    assert flow.claims(step.state, answer) == (answer.intent.name in ("affirm", "thanks"))
+    confirmed = flow.step(step.state, answer, ctx)
+    assert confirmed.effects == (Reserve(Window.from_dict(step.state["pending"])),)
+
+
+def test_another_day_at_the_confirmation_is_a_new_choice(started, ctx):
+    flow = RescheduleFlow()
+    step = flow.step(started.state, parse("reschedule", date="2026-11-25",
+                                          time_window={"start": "17:00", "end": "21:00"}), ctx)
+    other = flow.step(step.state, parse("affirm", date="2026-11-27",
+                                        time_window={"start": "17:00", "end": "21:00"}), ctx)
+    assert other.effects == ()
+    assert "Fri Nov 27, 5-9pm" in other.replies[0].text
+
+
 def test_full_window_offers_others(started, ctx):
     flow = RescheduleFlow()
     step = flow.step(started.state, parse(option_number=1), ctx)
