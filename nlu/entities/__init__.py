@@ -93,6 +93,10 @@ _NEGATION = re.compile(
     r"|\bno (?:voy a |vamos a |va a )?(?:puedo|podre|podemos|puede|pueden|estoy|estare|estamos"
     r"|estaremos|estara|estar|voy|vamos|hay|me|nos|quiero|sirve|funciona|es|esta)\b")
 _TRAILING_NO = re.compile(r"\bno\s*$")  # "hoy no", "el viernes no"
+# A negation right before an entity negates that entity only: "SAT MORNING NOT TODAY",
+# "sunday instead of today". (A bare "no" does not: "no, friday" is an answer.)
+_TARGETED = re.compile(r"\b(?:not|ni|instead of|rather than|except|en vez de|en lugar de)"
+                       r"\s+(?:(?:on|the|this|el|la|este|esta)\s+)?$")
 _POSITIVE = re.compile(r"\b(?:instead|rather|better|prefer|mejor|en vez|en lugar)\b")
 
 
@@ -115,8 +119,17 @@ def drop_negated(entities: Sequence[Entity], text: str | Folded) -> list[Entity]
         s, t = reverse.get(e.start, 0), reverse.get(e.end, len(chars))
         chars[s:t] = " " * (t - s)
     blanked = "".join(chars)
+    targeted = set()
+    for e in entities:  # "not today": that entity is out, and the "not" is used up
+        pos = reverse.get(e.start, 0)
+        m = _TARGETED.search(blanked, 0, pos)
+        if m and m.end() == pos:
+            targeted.add(id(e))
+            blanked = blanked[:m.start()] + " " * (m.end() - m.start()) + blanked[m.end():]
     kept = []
     for e in entities:
+        if id(e) in targeted:
+            continue
         pos = reverse.get(e.start, 0)
         cs, ce = next(((a, b) for a, b in clauses if a <= pos < b), (0, len(blanked)))
         clause = blanked[cs:ce]

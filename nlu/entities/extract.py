@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from nlu.base import Entity
-from nlu.entities import drop_negated, fold
+from nlu.entities import Folded, drop_negated, fold
 from nlu.entities.addresses import extract_addresses
 from nlu.entities.dates import extract_dates, local_today
 from nlu.entities.options import extract_options
@@ -19,6 +19,15 @@ from nlu.entities.tracking import extract_tracking_numbers
 from nlu.entities.windows import extract_windows
 
 __all__ = ["extract_entities"]
+
+
+def _blank(f: Folded, entities: list[Entity]) -> Folded:
+    """``f`` with the digits inside ``entities`` replaced by spaces (offsets kept)."""
+    chars = list(f.text)
+    for i, orig in enumerate(f.index[:-1]):
+        if chars[i].isdigit() and any(e.start <= orig < e.end for e in entities):
+            chars[i] = " "
+    return Folded(f.original, "".join(chars), f.index)
 
 
 def _outside(found: list[Entity], blocks: list[Entity]) -> list[Entity]:
@@ -33,7 +42,8 @@ def extract_entities(text: str, reference_time: datetime, tz: str,
     blocks = tracking + _outside(extract_addresses(folded), tracking)
     dates = _outside(extract_dates(folded, local_today(reference_time, tz),
                                    day_first=language == "es"), blocks)
-    windows = _outside(extract_windows(folded), blocks)
+    # A day's own number is not a time: "dec 7 in the afternoon" is the afternoon of the 7th.
+    windows = _outside(extract_windows(_blank(folded, dates)), blocks)
     options = _outside(extract_options(folded, taken=dates + windows + blocks), blocks)
     slots = drop_negated(sorted(dates + windows + options, key=lambda e: (e.start, e.entity)),
                          folded)

@@ -104,6 +104,14 @@ def test_intent_with_slots(text: str, intents: set[str]) -> None:
     ("hoy no, mañana sí", [("date", "2026-11-25")]),
     ("I won't be home today so can you come tomorrow", [("date", "2026-11-25")]),
     ("not friday", []),
+    # a negation right before a day rules out that day only
+    ("NEED IT SATURDAY MORNING NOT TODAY",
+     [("date", "2026-11-28"), ("time_window", {"start": "08:00", "end": "12:00"})]),
+    ("can you make it sunday afternoon instead of today",
+     [("date", "2026-11-29"), ("time_window", {"start": "12:00", "end": "17:00"})]),
+    # the day's own number is not an hour
+    ("send it dec 7 in the afternoon",
+     [("date", "2026-12-07"), ("time_window", {"start": "12:00", "end": "17:00"})]),
     ("I'm busy friday, saturday works", [("date", "2026-11-28")]),
     ("today doesn't work. tomorrow?", [("date", "2026-11-25")]),
     ("Tmrw pls 😊", [("date", "2026-11-25")]),
@@ -280,3 +288,22 @@ def test_an_unreadable_cached_model_is_replaced(tmp_path: Path) -> None:
     model, trained = load_model(models)
     assert trained
     assert EmbeddedNLU(model).parse("yes", NOW, TZ).intent.name == "affirm"
+
+
+@pytest.mark.parametrize("text", ["can u come tmrw after 5", "la caja llegó aplastada",
+                                  "wrong house number its 118", "zzzz", "2"])
+def test_fast_scoring_equals_scikit_learns_own(text: str) -> None:
+    import numpy as np
+    from scipy.sparse import hstack
+
+    from nlu.classifier import featurize
+    from nlu.text import fold_text
+
+    model = engine().model
+    doc = featurize(text, engine().entities(text, NOW, TZ), model.features)
+    x = hstack([model.words.transform([doc]), model.chars.transform([doc])]).tocsr()
+    assert np.allclose(model.probabilities(doc), model.intents.predict_proba(x)[0])
+    expected = model.languages.predict_proba(model.lang_chars.transform([fold_text(text)]))[0]
+    language, probability = model.language(text)
+    assert language == model.languages.classes_[expected.argmax()]
+    assert probability == pytest.approx(expected.max())
