@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("en", "es")
 MAX_CHARS = 2000
 DEFAULT_THRESHOLD = 0.3
-MODEL_VERSION = "1"  # bump when featurisation changes, so cached models are retrained
+MODEL_VERSION = "2"  # bump when featurisation changes, so cached models are retrained
 MODEL_FILE = "intent-model.joblib"
 _TRAIN_REFERENCE = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)
 # A hinted language yields only to a message that is clearly the other language.
