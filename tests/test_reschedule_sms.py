@@ -75,6 +75,20 @@ def test_spanish_reschedule_in_words(system):
     assert payload["data"]["window"]["start"] == event["details"]["available_windows"][0]["start"]
 
 
+def test_a_customer_writing_spanish_gets_answers_in_spanish(system):
+    luis = system.customer("+15551230003")
+    case_id = system.post_event(failed_event(phone="+15551230003", language="en")).json()[
+        "case_id"]
+    assert "couldn't deliver" in luis.offered()  # the shipper said English
+    luis.say("no voy a estar en casa, pueden venir mañana por la tarde?")
+    confirm = luis.reply()
+    assert "12-17 h" in confirm and "SI" in confirm
+    luis.say("ok gracias")
+    assert luis.reply().startswith("Reservado")
+    assert "language.changed" in system.timeline_kinds(case_id)
+    assert system.shipper.wait_for_callbacks(1)[0]["payload"]["type"] == "case.rescheduled"
+
+
 def test_saying_no_at_confirmation_lists_the_windows_again(system, customer):
     system.post_event(failed_event())
     customer.reply(), customer.reply()
