@@ -10,16 +10,14 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.errors import ConfigError
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from nlu.training_data import DATA_DIR, TrainingDataError, load
 
 
 def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
+    from bot.cli import _settings as settings_or_exit  # bot.cli imports this module
+
+    return settings_or_exit()
 
 
 @click.group()

@@ -20,7 +20,7 @@ from typing import Any
 
 from nlu.base import Entity
 
-__all__ = ["Folded", "fold", "as_folded", "make_entity", "select", "drop_negated"]
+__all__ = ["Folded", "fold", "as_folded", "make_entity", "select", "drop_negated", "alternation"]
 
 _ASCII = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'",
                         "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
@@ -46,6 +46,13 @@ class Folded:
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` for the folded slice ``text[start:end]``."""
         return self.index[start], self.index[end]
+
+
+def alternation(words: Iterable[object]) -> str:
+    """Regex alternation of ``words``, longest first so "fri" never shadows "friday";
+    spaces inside a word match any run of whitespace."""
+    return "|".join(sorted((re.escape(str(w)).replace(r"\ ", r"\s+") for w in words),
+                           key=len, reverse=True))
 
 
 def fold(text: str) -> Folded:

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nlu.base import Entity
-from nlu.entities import Folded, as_folded, make_entity, select
+from nlu.entities import Folded, alternation, as_folded, make_entity, select
 
 MONTHS: dict[str, int] = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
@@ -48,17 +48,11 @@ NUMBER_WORDS: dict[str, int] = {
 }
 
 
-def _alt(words: object) -> str:
-    """Regex alternation, longest first so "fri" never shadows "friday"."""
-    return "|".join(sorted((re.escape(str(w)).replace(r"\ ", r"\s+") for w in words),
-                           key=len, reverse=True))
-
-
-MONTH_ALT = _alt(MONTHS)
-WEEKDAY_ALT = _alt(WEEKDAYS)
+MONTH_ALT = alternation(MONTHS)
+WEEKDAY_ALT = alternation(WEEKDAYS)
 TOMORROW_ALT = ("tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw|tmrow|tmro|tmr|tmw"
                 "|2moro|2morrow|2morro|2mrw|2mro")
-_NUM_ALT = _alt(NUMBER_WORDS) + r"|\d{1,2}"
+_NUM_ALT = alternation(NUMBER_WORDS) + r"|\d{1,2}"
 _SUFFIX = r"(?:st|nd|rd|th)"
 _NOT_TIME = r"(?!\s*(?::\d|h\b|hrs?\b|a\.?m\b|p\.?m\b|de\s+la\b|/|\.\d))"
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from nlu.base import Entity
-from nlu.entities import Folded, as_folded, make_entity, select
+from nlu.entities import Folded, alternation, as_folded, make_entity, select
 from nlu.entities.dates import MONTH_ALT
 
 CARDINALS: dict[str, int] = {
@@ -38,12 +38,8 @@ FILLER = frozenset(
     "opcion the la el lo then entonces".split())
 
 
-def _alt(words: Iterable[str]) -> str:
-    return "|".join(sorted(words, key=len, reverse=True))
-
-
-_CARD = _alt(CARDINALS)
-_ORD = _alt(ORDINALS)
+_CARD = alternation(CARDINALS)
+_ORD = alternation(ORDINALS)
 _NUMBERED = re.compile(
     r"#\s*(?P<n>[1-9])(?!\d)"
     r"|\b(?:option|opt|choice|number|num|nr|opcion|numero|no\.|n[o\u00ba\u00b0]\.)\s*#?\s*"
