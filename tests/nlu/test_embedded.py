@@ -290,6 +290,19 @@ def test_an_unreadable_cached_model_is_replaced(tmp_path: Path) -> None:
     assert EmbeddedNLU(model).parse("yes", NOW, TZ).intent.name == "affirm"
 
 
+@pytest.mark.parametrize("text", ["mi dirección está mal", "mi direccion esta mal",
+                                  "MI DIRECCION ESTA MAL"])
+def test_spanish_reads_the_same_with_or_without_accents(text: str) -> None:
+    result = parse(text)
+    assert result.intent.name == "change_address"
+    assert result.language == "es"
+
+
+def test_manana_without_tilde_is_still_tomorrow_afternoon() -> None:
+    assert slots(parse("manana por la tarde")) == slots(parse("mañana por la tarde")) == [
+        ("date", "2026-11-25"), ("time_window", {"start": "12:00", "end": "17:00"})]
+
+
 @pytest.mark.parametrize("text", ["can u come tmrw after 5", "la caja llegó aplastada",
                                   "wrong house number its 118", "zzzz", "2"])
 def test_fast_scoring_equals_scikit_learns_own(text: str) -> None:
