@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from bot.runtime import Runtime
+from nlu.base import LANGUAGES
 
 bp = Blueprint("nlu_api", __name__)
 MAX_TEXT = 10_000
@@ -76,7 +77,7 @@ def model_parse() -> tuple[Response, int]:
     if len(text) > MAX_TEXT:
         return _error(422, f"text must be at most {MAX_TEXT} characters", "text")
     language = payload.get("language")
-    if language not in (None, "en", "es"):
+    if language is not None and language not in LANGUAGES:
         return _error(422, "language must be 'en' or 'es' when given", "language")
     reference = _reference(payload, rt.settings.default_timezone)
     if isinstance(reference, str):

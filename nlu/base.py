@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+LANGUAGES = ("en", "es")  # what the NLU understands and reports as ``language``
+
 
 @dataclass(frozen=True)
 class Entity:

@@ -110,7 +110,11 @@ class _Vectorizer:
 
 
 class IntentModel:
-    """Intent and language classifiers trained together from one :class:`TrainingData`."""
+    """Intent and language classifiers trained together from one :class:`TrainingData`.
+
+    The fitted scikit-learn objects are what is saved; the per-message scorers built from
+    them (:class:`_Vectorizer`, coefficient arrays) are rebuilt when a model is loaded.
+    """
 
     def __init__(self, features: Features, words: TfidfVectorizer, chars: TfidfVectorizer,
                  intents: LogisticRegression, lang_chars: TfidfVectorizer,
@@ -118,32 +122,29 @@ class IntentModel:
         self.features = features
         self.words, self.chars, self.intents = words, chars, intents
         self.lang_chars, self.languages = lang_chars, languages
-        self._fast: dict[str, Any] | None = None
+        self._compile()
+
+    def _compile(self) -> None:
+        self._word_vector = _Vectorizer(self.words)
+        self._char_vector = _Vectorizer(self.chars, offset=len(self.words.vocabulary_))
+        self._coef = np.ascontiguousarray(self.intents.coef_.T)
+        self._classes = [str(c) for c in self.intents.classes_]
+        if not isinstance(self.languages, str):
+            self._lang_vector = _Vectorizer(self.lang_chars)
+            self._lang_classes = [str(c) for c in self.languages.classes_]
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_fast": None}  # analyzers are rebuilt after loading
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
-    def _prepared(self) -> dict[str, Any]:
-        if getattr(self, "_fast", None) is None:
-            words = _Vectorizer(self.words)
-            self._fast = {
-                "words": words, "chars": _Vectorizer(self.chars, len(self.words.vocabulary_)),
-                "coef": np.ascontiguousarray(self.intents.coef_.T),
-                "intercept": self.intents.intercept_,
-                "classes": [str(c) for c in self.intents.classes_]}
-            if not isinstance(self.languages, str):
-                self._fast |= {"lang": _Vectorizer(self.lang_chars),
-                               "lang_coef": self.languages.coef_[0],
-                               "lang_intercept": float(self.languages.intercept_[0]),
-                               "lang_classes": [str(c) for c in self.languages.classes_]}
-        return self._fast
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._compile()
 
     def probabilities(self, doc: str) -> np.ndarray:
         """Intent probabilities for a featurised ``doc``, in ``intents.classes_`` order."""
-        fast = self._prepared()
-        (wi, wv), (ci, cv) = fast["words"](doc), fast["chars"](doc)
+        (wi, wv), (ci, cv) = self._word_vector(doc), self._char_vector(doc)
         index, values = np.concatenate([wi, ci]), np.concatenate([wv, cv])
-        logits = fast["intercept"] + values @ fast["coef"][index]
+        logits = self.intents.intercept_ + values @ self._coef[index]
         logits = np.exp(logits - logits.max())
         return logits / logits.sum()
 
@@ -172,17 +173,15 @@ class IntentModel:
     def rank(self, text: str, entities: Sequence[Entity]) -> list[Intent]:
         """Every intent with its probability, best first."""
         probs = self.probabilities(featurize(text, entities, self.features))
-        classes = self._prepared()["classes"]
-        return [Intent(classes[i], round(float(probs[i]), 4)) for i in np.argsort(-probs)]
+        return [Intent(self._classes[i], round(float(probs[i]), 4)) for i in np.argsort(-probs)]
 
     def language(self, text: str) -> tuple[str, float]:
         """The more likely language of ``text`` and its probability."""
         if isinstance(self.languages, str):
             return self.languages, 1.0
-        fast = self._prepared()
-        index, values = fast["lang"](fold_text(text))
-        z = fast["lang_intercept"] + float(values @ fast["lang_coef"][index])
+        index, values = self._lang_vector(fold_text(text))
+        z = float(self.languages.intercept_[0] + values @ self.languages.coef_[0][index])
         second = 1.0 / (1.0 + np.exp(-z))  # binary logistic regression: P(classes_[1])
         if second >= 0.5:
-            return fast["lang_classes"][1], float(second)
-        return fast["lang_classes"][0], float(1.0 - second)
+            return self._lang_classes[1], second
+        return self._lang_classes[0], 1.0 - second

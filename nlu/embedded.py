@@ -31,7 +31,7 @@ from pathlib import Path
 import joblib
 import sklearn
 
-from nlu.base import Entity, Intent, ParseResult
+from nlu.base import LANGUAGES, Entity, Intent, ParseResult
 from nlu.classifier import IntentModel
 from nlu.entities.extract import extract_entities
 from nlu.text import canonicalize
@@ -41,10 +41,9 @@ __all__ = ["EmbeddedNLU", "train_model", "load_model", "MODEL_VERSION", "MAX_CHA
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("en", "es")
 MAX_CHARS = 2000
 DEFAULT_THRESHOLD = 0.3
-MODEL_VERSION = "2"  # bump when featurisation changes, so cached models are retrained
+MODEL_VERSION = "3"  # bump when featurisation changes, so cached models are retrained
 MODEL_FILE = "intent-model.joblib"
 _TRAIN_REFERENCE = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)
 # A hinted language yields only to a message that is clearly the other language.

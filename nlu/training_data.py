@@ -26,12 +26,12 @@ from typing import Any
 import yaml
 
 from bot.errors import DoorstepError
+from nlu.base import LANGUAGES
 
 __all__ = ["Annotation", "Example", "TrainingData", "TrainingDataError", "load",
            "parse_example", "fingerprint", "DATA_DIR"]
 
 DATA_DIR = Path(__file__).parent / "data"
-LANGUAGES = ("en", "es")
 
 _ANNOTATION = re.compile(
     r"\[(?P<text>[^\]]+)\]"

@@ -105,3 +105,20 @@ def test_token_is_required_when_configured(make_system):
     assert ok.status_code == 200 and ok.json()["intent"]["name"] == "affirm"
     bearer = parse(system, {"text": "yes"}, headers={"Authorization": "Bearer s3cret-token"})
     assert bearer.status_code == 200
+
+
+def test_rasa_backend_supplies_intents_and_the_embedded_engine_covers_its_outages(
+        make_system):
+    from fakes.rasa import FakeRasa
+
+    with FakeRasa(token="rasa-token", intents={"human": ("banana",)}) as rasa:
+        system = make_system(NLU_BACKEND="rasa", RASA_URL=rasa.url, RASA_TOKEN="rasa-token",
+                             RASA_TIMEOUT="0.5")
+        data = parse(system, {"text": "banana tomorrow", "reference_time": REF}).json()
+        assert data["intent"]["name"] == "human"  # only the Rasa table says so
+        assert ("date", "2026-11-25") in [(e["entity"], e["value"]) for e in data["entities"]]
+        assert [r["token"] for r in rasa.received] == ["rasa-token"]
+        rasa.fail("error")
+        data = parse(system, {"text": "la caja llegó aplastada", "reference_time": REF}).json()
+        assert data["intent"]["name"] == "report_damage"  # the embedded engine answered
+        assert len(rasa.received) == 2

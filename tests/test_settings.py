@@ -31,6 +31,12 @@ def load(tmp_path, **env):  # noqa: ANN001, ANN003, ANN201
     ({"WINDOW_CAPACITY": "-1"}, "WINDOW_CAPACITY"),
     ({"REMINDER_AFTER_MINUTES": "soon"}, "REMINDER_AFTER_MINUTES"),
     ({"DEFAULT_TIMEZONE": "Moon/Base"}, "DEFAULT_TIMEZONE"),
+    ({"NLU_BACKEND": "watson"}, "NLU_BACKEND"),
+    ({"NLU_BACKEND": "rasa"}, "RASA_URL"),
+    ({"NLU_BACKEND": "rasa", "RASA_URL": "localhost:5005"}, "RASA_URL"),
+    ({"RASA_TIMEOUT": "0"}, "RASA_TIMEOUT"),
+    ({"NLU_THRESHOLD": "1"}, "NLU_THRESHOLD"),
+    ({"NLU_THRESHOLD": "high"}, "NLU_THRESHOLD"),
 ])
 def test_bad_values_are_named(tmp_path, env, named):
     with pytest.raises(ConfigError, match=named):
