@@ -31,22 +31,72 @@ class Window:
 
 
 @dataclass(frozen=True)
+class MediaRef:
+    """A file the customer sent, not fetched yet: a Telegram ``file_id`` or an MMS URL."""
+
+    ref: str
+    size: int | None = None  # as the provider declared it, when it did
+    declared_type: str | None = None  # as the provider declared it; the content decides
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A phone contact shared in Telegram, and whether it is the sender's own."""
+
+    phone: str
+    own: bool
+
+
+@dataclass(frozen=True)
 class Inbound:
-    """One message from a customer, as a channel adapter parsed it (cf. Rasa's UserMessage)."""
+    """One message from a customer, as a channel adapter parsed it (cf. Rasa's UserMessage).
+
+    A button press arrives as the text the button stands for; ``ack_id`` is the
+    provider's handle to acknowledge it (Telegram's ``callback_query`` id).
+    """
 
     channel: str
     sender: str
     text: str
     message_id: str
     received_at: datetime
+    media: tuple[MediaRef, ...] = ()
+    contact: Contact | None = None
+    start_token: str | None = None  # Telegram ``/start <token>`` deep-link payload
+    ack_id: str | None = None
+    unsupported: tuple[str, ...] = ()  # kinds of attachments we cannot take (e.g. "document")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["received_at"] = self.received_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Inbound:
+        contact = data.get("contact")
+        return cls(**{**data, "received_at": datetime.fromisoformat(data["received_at"]),
+                      "media": tuple(MediaRef(**m) for m in data.get("media") or ()),
+                      "contact": Contact(**contact) if contact else None,
+                      "unsupported": tuple(data.get("unsupported") or ())})
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What a flow wants to say: text plus the choices to render (numbers in SMS)."""
+    """What a flow wants to say, channel-neutral.
+
+    ``choices`` are numbered options: SMS lists them as ``1) ...``, Telegram shows one
+    button each that answers with the number. ``quick_replies`` are ``(label, answer)``
+    buttons for Telegram only (e.g. Yes/No, Skip), so the text must still say what to
+    type on SMS. ``ask_contact`` offers Telegram's "share my phone number" button.
+    """
 
     text: str
     choices: tuple[str, ...] = ()
+    quick_replies: tuple[tuple[str, str], ...] = ()
+    ask_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,13 +111,17 @@ class Outbound:
     case_id: str | None = None
     proactive: bool = False
     timezone: str | None = None
+    quick_replies: tuple[tuple[str, str], ...] = ()
+    ask_contact: bool = False
+    language: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outbound:
-        return cls(**{**data, "choices": tuple(data.get("choices") or ())})
+        return cls(**{**data, "choices": tuple(data.get("choices") or ()),
+                      "quick_replies": tuple(tuple(q) for q in data.get("quick_replies") or ())})
 
 
 @dataclass(frozen=True)
@@ -113,6 +167,9 @@ class Conversation:
     turns: int = 0
     last_inbound_at: str | None = None
     reminded: bool = False
+    # A question the engine itself asked (which parcel? what instructions? who are you?),
+    # answered by the next message before the flow sees anything.
+    pending: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -49,6 +49,9 @@ TEXTS: dict[str, dict[str, str]] = {
                                      "and is being rerouted. Reply here with any questions.",
         "notice_delivery.address_invalid": "Hi{name}, {carrier} couldn't find the address for "
                                            "{parcel}. Please reply with the correct address.",
+        "choose_new": "Sure. Pick a new delivery time for {parcel}, or tell us a day and time:",
+        "no_windows": "Sorry, there are no delivery times to book right now. A person from our "
+                      "team will contact you.",
         "parcel": "your parcel {ref}",
         "reason.recipient_absent": "nobody was home",
         "reason.access_denied": "we couldn't get access",
@@ -97,6 +100,9 @@ TEXTS: dict[str, dict[str, str]] = {
                                      "está redirigiendo. Responda aquí si tiene preguntas.",
         "notice_delivery.address_invalid": "Hola{name}, {carrier} no encontró la dirección de "
                                            "{parcel}. Responda con la dirección correcta.",
+        "choose_new": "Claro. Elija un nuevo horario para {parcel}, o díganos día y hora:",
+        "no_windows": "Lo sentimos, ahora no hay horarios disponibles. Una persona de nuestro "
+                      "equipo le contactará.",
         "parcel": "su paquete {ref}",
         "reason.recipient_absent": "no había nadie en casa",
         "reason.access_denied": "no pudimos acceder",
@@ -112,6 +118,18 @@ MONTHS = {"en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", 
                  "Dec"),
           "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov",
                  "dic")}
+
+
+def add_texts(texts: dict[str, dict[str, str]]) -> None:
+    """Register a flow's own texts; each key must be new and given in every language."""
+    keys = {lang: set(texts.get(lang, {})) for lang in LANGUAGES}
+    if len({frozenset(k) for k in keys.values()}) != 1:
+        raise ValueError("every text must be given in English and Spanish")
+    clash = keys["en"] & set(TEXTS["en"])
+    if clash:
+        raise ValueError(f"texts already defined: {sorted(clash)}")
+    for lang in LANGUAGES:
+        TEXTS[lang].update(texts[lang])
 
 
 def language_of(code: str | None) -> str:

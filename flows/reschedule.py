@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.models import Case, Reply, Window
-from flows.base import Callback, FlowContext, Reserve, Resolve, Step
+from flows.base import Callback, Escalate, FlowContext, Reserve, Resolve, Step
 from flows.calendar import match_windows, nearest_windows, not_offered_reason
 from flows.messages import day_label, reason_text, say, window_label
 from nlu.base import ParseResult
@@ -77,13 +77,22 @@ class RescheduleFlow:
         return Step(new, (Reply(say(ctx.language, "fallback"), self._labels(listed, ctx)),))
 
     # -- protocol ----------------------------------------------------------
-    def start(self, ctx: FlowContext, offers: list[Window]) -> Step:
+    def start(self, ctx: FlowContext, offers: list[Window],
+              parse: ParseResult | None = None) -> Step:
         lang, case = ctx.language, ctx.case
+        state = {"step": "choose", "candidates": _dump(offers), "listed": _dump(offers[:SHOWN]),
+                 "pending": None, "booked": None, "misses": 0}
+        if ctx.trigger == "customer":
+            if not offers:
+                return Step(state, (Reply(say(lang, "no_windows")),),
+                            (Escalate("no delivery windows to offer"),))
+            if parse is not None and (parse.first("date") or parse.first("time_window")):
+                return self.step(state, parse, ctx)
+            text = say(lang, "choose_new", parcel=parcel_ref(case, lang))
+            return Step(state, (Reply(text, self._labels(offers[:SHOWN], ctx)),))
         name = f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
         text = say(lang, "notify_failed", name=name, carrier=case.carrier.title(),
                    parcel=parcel_ref(case, lang), reason=reason_text(lang, case.reason))
-        state = {"step": "choose", "candidates": _dump(offers), "listed": _dump(offers[:SHOWN]),
-                 "pending": None, "booked": None, "misses": 0}
         return Step(state, (Reply(text, self._labels(offers[:SHOWN], ctx)),
                             Reply(say(lang, "stop_hint"))))
 
