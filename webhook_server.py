@@ -22,20 +22,48 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.store import Store
 from channels.http import init_app
+from bot.media import MediaFetcher
 from channels.sandbox import SandboxOutbox
-from channels.twilio_sms import TwilioSMS
+from channels.telegram import TelegramClient, TelegramMediaFetcher, TelegramSender
+from channels.twilio_sms import TwilioMediaFetcher, TwilioSMS
 from nlu.base import NLU
 from nlu.embedded import EmbeddedNLU
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
+_TELEGRAM: dict[tuple[str, str], TelegramClient] = {}
+
+
+def telegram_client(settings: Settings) -> TelegramClient:
+    """This process's Telegram client (one ``Bot`` on one event loop per token)."""
+    key = (settings.telegram_bot_token or "", settings.telegram_api_base_url)
+    with _ENGINES_LOCK:
+        if key not in _TELEGRAM:
+            _TELEGRAM[key] = TelegramClient(settings)
+        return _TELEGRAM[key]
+
+
 def sender_factory(settings: Settings) -> Callable[[Store], dict[str, Sender]]:
-    """Twilio when credentials are set, else the sandbox outbox."""
+    """Twilio when credentials are set, else the sandbox outbox; Telegram when set up."""
     def build(store: Store) -> dict[str, Sender]:
         sms: Sender = TwilioSMS(settings) if settings.twilio_enabled else SandboxOutbox(store)
-        return {"sms": sms}
+        senders = {"sms": sms}
+        if settings.telegram_enabled:
+            senders["telegram"] = TelegramSender(telegram_client(settings), store)
+        return senders
     return build
+
+
+def media_fetchers(settings: Settings) -> dict[str, MediaFetcher]:
+    """How each configured channel downloads the photos customers send."""
+    fetchers: dict[str, MediaFetcher] = {}
+    if settings.twilio_enabled:
+        fetchers["sms"] = TwilioMediaFetcher(settings)
+    if settings.telegram_enabled:
+        fetchers["telegram"] = TelegramMediaFetcher(telegram_client(settings),
+                                                    settings.media_fetch_timeout_s)
+    return fetchers
 
 
 _ENGINES: dict[tuple[Path, float], EmbeddedNLU] = {}
@@ -67,7 +95,8 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     """Build this process's runtime from settings (read from the environment by default)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    return build_runtime(settings, sender_factory(settings), nlu or default_nlu(settings), clock)
+    return build_runtime(settings, sender_factory(settings), nlu or default_nlu(settings), clock,
+                         media_fetchers(settings))
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None,

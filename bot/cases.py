@@ -9,11 +9,11 @@ from datetime import datetime
 
 from bot.engine import Engine, Turn
 from bot.events import CLOSING_TYPES, ExceptionEvent
-from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, OPEN, RESOLVED, Case, Window
+from bot.links import deep_link, link_key
+from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, OPEN, RESOLVED, Case, Reply, Window
 from bot.store import now_iso
-from flows.calendar import business_windows
-from flows.messages import language_of
-from flows.registry import FLOW_FOR_EVENT, FLOWS
+from flows.messages import language_of, say
+from flows.registry import FLOWS, flow_for_case
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ class CaseOpener:
             order_ref=shipment.order_ref,
             recipient_name=recipient.name,
             phone=phone,
-            telegram_chat_id=recipient.telegram_chat_id,
+            telegram_chat_id=recipient.telegram_chat_id if recipient.telegram_chat_id is not None
+            else existing.telegram_chat_id if existing else None,
             language=language_of(recipient.language),
             timezone=shipment.timezone or self.settings.default_timezone,
             reason=event.details.reason,
@@ -77,15 +78,18 @@ class CaseOpener:
         )
 
     def offers(self, case: Case, now: datetime) -> list[Window]:
-        """Windows to offer: the shipper's, else the calendar's with capacity left."""
-        given = case.details.get("available_windows")
-        if given:
-            windows = [Window.from_dict(w) for w in given]
-            return sorted((w for w in windows if w.start > now), key=lambda w: w.start)
-        windows = business_windows(now, case.timezone, self.settings.holidays,
-                                   self.settings.booking_days)
-        cap = self.settings.window_capacity
-        return [w for w in windows if self.store.window_load(w) < cap]
+        return self.engine.offers(case, now)
+
+    def telegram_link(self, case_id: str) -> str | None:
+        """The deep link that opens this case in Telegram, when Telegram is set up."""
+        username = self.settings.telegram_bot_username
+        if not (self.settings.telegram_enabled and username):
+            return None
+        return deep_link(username, case_id, link_key(self.settings.events_webhook_secret))
+
+    def _invite(self, event: ExceptionEvent) -> bool:
+        given = getattr(event.details, "telegram_invite", None)
+        return bool(self.settings.telegram_invite_in_sms if given is None else given)
 
     def _open(self, existing: Case | None, event: ExceptionEvent, phone: str | None,
               webhook_id: str) -> str:
@@ -94,45 +98,60 @@ class CaseOpener:
                                         "occurred_at": event.occurred_at.isoformat()})]
         if existing is None:
             timeline.insert(0, ("case.opened", {"type": event.type}))
-        if phone is None:
-            # Telegram arrives in a later release: keep the case, say why nobody was told.
-            timeline.append(("channel.unavailable", {"reason": "no phone number; Telegram "
-                                                               "is not enabled"}))
+        recipients = [("sms", phone)] if phone else []
+        if case.telegram_chat_id is not None:
+            recipients.append(("telegram", str(case.telegram_chat_id)))
+        channel = self.engine.case_channel(case)
+        if channel is None:
+            timeline.append(("channel.unavailable", {"reason": "no phone number, and the "
+                                                               "Telegram channel is not set up"}))
             self.store.set_open_case(case.carrier, case.tracking_number, case.id)
-            self.engine.commit(Turn(case=case, conv=None, timeline=timeline),
+            self.engine.commit(Turn(case=case, conv=None, timeline=timeline,
+                                    case_index=recipients),
                                key_base=f"event:{webhook_id}", proactive=True)
             return case.id
-        with self.store.conversation_lock("sms", phone):
-            conv = self.store.get_conversation("sms", phone)
+        with self.store.conversation_lock(*channel):
+            conv = self.store.get_conversation(*channel)
             conv.case_id, conv.language = case.id, case.language
-            conv.flow = FLOW_FOR_EVENT[event.type]
-            conv.reminded = False
+            conv.flow = flow_for_case(case)
+            conv.reminded, conv.pending = False, None
             case = Case.from_dict({**case.to_dict(), "status": AWAITING_CUSTOMER})
-            turn = Turn(case=case, conv=conv, timeline=timeline)
+            turn = Turn(case=case, conv=conv, timeline=timeline, case_index=recipients)
             ctx = self.engine.context(case, conv.language)
             flow = FLOWS[conv.flow]
             offers = self.offers(case, ctx.now) if conv.flow == "reschedule" else []
             self.engine.apply(turn, flow.start(ctx, offers), ctx)
+            link = self.telegram_link(case.id) if channel[0] == "sms" and existing is None \
+                and self._invite(event) else None
+            if link:
+                turn.replies.append(Reply(say(conv.language, "telegram_invite", link=link)))
             self.store.set_open_case(case.carrier, case.tracking_number, case.id)
             self.engine.commit(turn, key_base=f"event:{webhook_id}", proactive=True)
         return case.id
 
     def _close(self, case: Case | None, event: ExceptionEvent, webhook_id: str) -> str | None:
-        """``delivery.delivered`` / ``delivery.returned``: close the open case, if any."""
+        """``delivery.delivered`` / ``delivery.returned``: close the open case, if any,
+        and tell a customer who is mid-dialogue about it that nothing more is needed."""
         if case is None:
             return None
         outcome = event.type.removeprefix("delivery.")
-        with self._maybe_lock(case.phone):
-            conv = self.store.get_conversation("sms", case.phone) if case.phone else None
+        channel = self.engine.case_channel(case)
+        with self._maybe_lock(channel):
+            conv = self.store.get_conversation(*channel) if channel else None
             turn = Turn(case=case, conv=conv)
             turn.timeline.append(("event.received", {"type": event.type,
-                                                     "webhook_id": webhook_id}))
+                                                     "webhook_id": webhook_id,
+                                                     "occurred_at": event.occurred_at.isoformat()}))
             self.engine.set_status(turn, RESOLVED, {"outcome": outcome})
             turn.callbacks.append(("case.resolved", {"resolution": outcome}))
             if conv is not None and conv.case_id == case.id:
-                conv.flow, conv.state, conv.case_id = None, {}, None
+                if conv.flow and conv.state.get("step") != "done":
+                    turn.replies.append(Reply(say(conv.language, f"closed.{outcome}",
+                                                  parcel=self.engine.parcel(case,
+                                                                            conv.language))))
+                conv.flow, conv.state, conv.case_id, conv.pending = None, {}, None, None
             self.engine.commit(turn, key_base=f"event:{webhook_id}", proactive=True)
         return case.id
 
-    def _maybe_lock(self, phone: str | None) -> AbstractContextManager[None]:
-        return self.store.conversation_lock("sms", phone) if phone else nullcontext()
+    def _maybe_lock(self, channel: tuple[str, str] | None) -> AbstractContextManager[None]:
+        return self.store.conversation_lock(*channel) if channel else nullcontext()

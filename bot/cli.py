@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from bot.cli_nlu import nlu as nlu_group
+from bot.cli_telegram import telegram as telegram_group
 from bot.errors import ConfigError
 from bot.settings import generated_secret, load_settings
 
@@ -126,8 +127,14 @@ def send_event(file, url: str | None) -> None:  # noqa: ANN001 - click file
 
 
 @cli.command()
-def secret() -> None:
+@click.option("--telegram", is_flag=True, help="A TELEGRAM_WEBHOOK_SECRET instead.")
+def secret(telegram: bool) -> None:
     """Print a new whsec_ secret for EVENTS_WEBHOOK_SECRET or SHIPPER_WEBHOOK_SECRET."""
+    if telegram:
+        import secrets
+
+        click.echo(secrets.token_urlsafe(32))
+        return
     click.echo(generated_secret())
 
 
@@ -176,6 +183,7 @@ def redis_stop() -> None:
 
 
 cli.add_command(nlu_group, name="nlu")
+cli.add_command(telegram_group, name="telegram")
 
 
 def main(argv: list[str] | None = None) -> None:

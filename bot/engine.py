@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.media import MediaIntake
 from bot.models import (
     AWAITING_CUSTOMER,
     CLOSED_STATUSES,
@@ -25,14 +26,29 @@ from bot.models import (
     Inbound,
     Outbound,
     Reply,
+    Window,
 )
 from bot.ports import Dispatcher
 from bot.settings import Settings
 from bot.store import Store, now_iso
-from flows.base import Callback, Escalate, FlowContext, Reserve, Resolve, Step
+from flows.base import (
+    Callback,
+    Escalate,
+    FlowConfig,
+    FlowContext,
+    MediaItem,
+    PickupPoint,
+    Reserve,
+    Resolve,
+    Step,
+    SwitchFlow,
+    UpdateCase,
+)
+from flows.calendar import business_windows
 from flows.messages import LANGUAGES, say
-from flows.registry import FLOWS
-from nlu.base import NLU, ParseResult
+from flows.registry import FLOWS, SWITCH_INTENTS
+from flows.reschedule import parcel_ref
+from nlu.base import NLU, Intent, ParseResult
 
 log = logging.getLogger("doorstep.engine")
 
@@ -40,9 +56,18 @@ STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit
                         "revoke", "parar", "alto", "baja"})
 START_WORDS = frozenset({"start", "unstop", "yes", "iniciar"})
 HELP_WORDS = frozenset({"help", "info", "ayuda"})
+TELEGRAM_COMMANDS = {"/stop": "stop", "/help": "help"}
 GLOBAL_INTENTS = frozenset({"human", "cancel", "help", "greet", "thanks", "goodbye"})
 # A message carrying one of these is a slot answer for the flow, whatever its intent.
 SLOT_ENTITIES = frozenset({"date", "time_window", "option_number", "tracking_number", "address"})
+
+
+def keyword_of(channel: str, text: str) -> str | None:
+    """STOP/START/HELP on SMS (carrier keywords); ``/stop`` and ``/help`` on Telegram."""
+    if channel == "sms":
+        return sms_keyword(text)
+    word = text.strip().split("@")[0].lower()
+    return TELEGRAM_COMMANDS.get(word)
 
 
 def sms_keyword(text: str) -> str | None:
@@ -67,18 +92,30 @@ class Turn:
     timeline: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     callbacks: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     closed: bool = False  # the case closed in this turn: its parcel has no open case now
+    case_index: list[tuple[str, str]] = field(default_factory=list)  # recipients to index
 
 
 class Engine:
     """The conversation engine."""
 
     def __init__(self, store: Store, nlu: NLU, dispatcher: Dispatcher, settings: Settings,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 media: MediaIntake | None = None) -> None:
+        from bot.asides import Asides
+        from bot.linking import Linker
+
         self.store = store
         self.nlu = nlu
         self.dispatcher = dispatcher
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.media = media
+        self.config = FlowConfig(
+            service_area=settings.service_area,
+            pickup_points=tuple(PickupPoint(n, a) for n, a in settings.pickup_points),
+            damage_value_limit=settings.damage_value_limit)
+        self.linker = Linker(self)
+        self.asides = Asides(self)
 
     # -- inbound turns -----------------------------------------------------
     def handle(self, inbound: Inbound) -> bool:
@@ -92,7 +129,8 @@ class Engine:
             turn = Turn(case=case, conv=conv)
             turn.timeline.append(("message.in", {"channel": inbound.channel,
                                                  "message_id": inbound.message_id,
-                                                 "text": inbound.text}))
+                                                 "text": inbound.text,
+                                                 "attachments": len(inbound.media)}))
             self._respond(turn, inbound, opted_out)
             conv.turns += 1
             conv.last_inbound_at = inbound.received_at.isoformat()
@@ -105,32 +143,50 @@ class Engine:
     def _respond(self, turn: Turn, inbound: Inbound, opted_out: bool) -> None:
         conv, case = turn.conv, turn.case
         lang = conv.language
-        keyword = sms_keyword(inbound.text) if inbound.channel == "sms" else None
+        keyword = keyword_of(inbound.channel, inbound.text)
         # Opt-out changes are written at once, not with the turn's pipeline: the worker
         # checks them when it sends, and this turn's own replies are dispatched first.
         if keyword == "stop":
             turn.timeline.append(("customer.opted_out", {"channel": inbound.channel}))
             self.store.set_opted_out(inbound.channel, inbound.sender, True)
             return  # the carrier confirms STOP itself; we send nothing more
-        if keyword == "start" and opted_out:
+        if opted_out and (keyword == "start" or inbound.start_token is not None):
             self.store.set_opted_out(inbound.channel, inbound.sender, False)
             turn.timeline.append(("customer.opted_in", {"channel": inbound.channel}))
             turn.replies.append(Reply(say(lang, "welcome_back")))
-            if case and case.status not in CLOSED_STATUSES and conv.flow:
-                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self.context(case, lang)))
-            return
-        if opted_out:
+            if inbound.start_token is None:
+                if case and case.status not in CLOSED_STATUSES and conv.flow:
+                    turn.replies.append(FLOWS[conv.flow].prompt(conv.state,
+                                                                self.context(case, lang)))
+                return
+        elif opted_out:
             return  # after STOP, nothing is sent until START
         if keyword == "help":
             turn.replies.append(Reply(say(lang, "help", carrier=_carrier(case))))
             if case and case.status not in CLOSED_STATUSES and conv.flow:
                 turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self.context(case, lang)))
             return
+        if inbound.channel == "telegram" and self.linker.handle(turn, inbound):
+            return
+        case = turn.case
         if case is None or conv.flow is None or case.status in CLOSED_STATUSES \
                 and conv.state.get("step") != "done":
             turn.replies.append(Reply(say(lang, "no_case")))
             return
-        ctx = self.context(case, lang)
+        media = self._take_media(turn, inbound)
+        if not inbound.text.strip():
+            if media and conv.flow == "damage" and case.status not in CLOSED_STATUSES \
+                    and case.status != ESCALATED:
+                parse = ParseResult(text="", intent=Intent("inform", 1.0), language=lang)
+                ctx = self.context(case, lang, media)
+                self.apply(turn, FLOWS[conv.flow].step(conv.state, parse, ctx), ctx)
+            elif media or inbound.media or inbound.unsupported:
+                if media:
+                    turn.replies.append(Reply(say(lang, "media.attached", n=len(media))))
+                if case.status != ESCALATED:
+                    self.reprompt(turn)
+            return
+        ctx = self.context(case, lang, media)
         parse = self.nlu.parse(inbound.text, ctx.now, case.timezone, lang)
         turn.timeline.append(("nlu", {"intent": parse.intent.name,
                                       "confidence": round(parse.intent.confidence, 3),
@@ -140,16 +196,46 @@ class Engine:
             # the other one: from now on, answer in the language the customer writes.
             turn.timeline.append(("language.changed", {"from": lang, "to": parse.language}))
             conv.language = lang = parse.language
-            ctx = self.context(case, lang)
+            ctx = self.context(case, lang, media)
         if case.status == ESCALATED:
             if not conv.state.get("hold_sent"):
                 conv.state = {**conv.state, "hold_sent": True}
                 turn.replies.append(Reply(say(lang, "escalated_hold")))
             return
-        if self._global(turn, parse, ctx):
+        if self.asides.answer_pending(turn, parse, ctx) or self._global(turn, parse, ctx):
             return
         flow = FLOWS[conv.flow]
+        if flow.claims(conv.state, parse):
+            self.apply(turn, flow.step(conv.state, parse, ctx), ctx)
+            return
+        if self.asides.handle(turn, parse, ctx):
+            return
+        target = SWITCH_INTENTS.get(parse.intent.name)
+        if target and target != conv.flow and case.status not in CLOSED_STATUSES:
+            self.switch(turn, target, ctx, parse)
+            return
         self.apply(turn, flow.step(conv.state, parse, ctx), ctx)
+
+    def _take_media(self, turn: Turn, inbound: Inbound) -> tuple[MediaItem, ...]:
+        """Fetch, check and store this message's files; tell the customer about refusals."""
+        lang = turn.conv.language
+        refused = [*("unsupported" for _ in inbound.unsupported)]
+        items: list[MediaItem] = []
+        if inbound.media:
+            if self.media is None:
+                refused += ["unavailable"] * len(inbound.media)
+            else:
+                items, more = self.media.take(inbound.channel, inbound.media, turn.case.id)
+                refused += more
+        for item in items:
+            turn.timeline.append(("media.received", {"media_id": item.id,
+                                                     "content_type": item.content_type,
+                                                     "size": item.size}))
+        for reason in dict.fromkeys(refused):
+            turn.timeline.append(("media.refused", {"reason": reason}))
+            turn.replies.append(Reply(say(lang, f"media.{reason}",
+                                          mb=self.settings.media_max_bytes // 2**20)))
+        return tuple(items)
 
     def _global(self, turn: Turn, parse: ParseResult, ctx: FlowContext) -> bool:
         """Intents every flow shares; True when handled here."""
@@ -178,10 +264,60 @@ class Engine:
         return True
 
     # -- applying a flow's step -------------------------------------------
-    def context(self, case: Case, lang: str) -> FlowContext:
+    def context(self, case: Case, lang: str, media: tuple[MediaItem, ...] = (),
+                trigger: str = "event") -> FlowContext:
         """What a flow may know for this case now."""
         return FlowContext(case=case, now=self.clock(), language=lang,
-                           holidays=self.settings.holidays)
+                           holidays=self.settings.holidays, config=self.config, media=media,
+                           trigger=trigger)
+
+    def offers(self, case: Case, now: datetime) -> list[Window]:
+        """Windows to offer: the shipper's, else the calendar's with capacity left."""
+        given = case.details.get("available_windows")
+        if given:
+            windows = [Window.from_dict(w) for w in given]
+            return sorted((w for w in windows if w.start > now), key=lambda w: w.start)
+        windows = business_windows(now, case.timezone, self.settings.holidays,
+                                   self.settings.booking_days)
+        cap = self.settings.window_capacity
+        return [w for w in windows if self.store.window_load(w) < cap]
+
+    def switch(self, turn: Turn, name: str, ctx: FlowContext,
+               parse: ParseResult | None = None) -> None:
+        """Leave the current flow for ``name``, started as the customer's own request."""
+        turn.timeline.append(("flow.switched", {"from": turn.conv.flow, "to": name}))
+        turn.conv.flow = name
+        turn.conv.pending = None
+        ctx = self.context(ctx.case, ctx.language, ctx.media, trigger="customer")
+        offers = self.offers(ctx.case, ctx.now) if name == "reschedule" else []
+        self.apply(turn, FLOWS[name].start(ctx, offers, parse), ctx)
+
+    def reprompt(self, turn: Turn, prefix: str | None = None) -> None:
+        """Repeat the current flow's question (after a side question), if it has one."""
+        conv, case = turn.conv, turn.case
+        if case is None or not conv.flow or case.status in CLOSED_STATUSES \
+                or case.status == ESCALATED:
+            if prefix:
+                turn.replies.append(Reply(prefix))
+            return
+        prompt = FLOWS[conv.flow].prompt(conv.state, self.context(case, conv.language))
+        text = f"{prefix} {prompt.text}" if prefix else prompt.text
+        turn.replies.append(Reply(text, prompt.choices, prompt.quick_replies))
+
+    def parcel(self, case: Case, lang: str) -> str:
+        return parcel_ref(case, lang)
+
+    def case_conversation(self, case: Case) -> Conversation | None:
+        """The conversation a case's proactive messages go to (Telegram first), if any."""
+        channel = self.case_channel(case)
+        return self.store.get_conversation(*channel) if channel else None
+
+    def case_channel(self, case: Case) -> tuple[str, str] | None:
+        if case.telegram_chat_id is not None and self.settings.telegram_enabled:
+            return "telegram", str(case.telegram_chat_id)
+        if case.phone:
+            return "sms", case.phone
+        return None
 
     def apply(self, turn: Turn, step: Step, ctx: FlowContext) -> None:
         """Carry out a flow step's effects; reservations feed back into the flow."""
@@ -200,8 +336,18 @@ class Engine:
             elif isinstance(effect, Resolve):
                 self.set_status(turn, RESOLVED, {"outcome": effect.outcome, **effect.data})
             elif isinstance(effect, Escalate):
-                self.set_status(turn, ESCALATED, {"reason": effect.reason})
-                turn.callbacks.append(("case.escalated", {"reason": effect.reason}))
+                data = {"reason": effect.reason, "summary": effect.summary}
+                self.set_status(turn, ESCALATED, data)
+                turn.callbacks.append(("case.escalated", data))
+            elif isinstance(effect, UpdateCase):
+                case = turn.case
+                turn.case = Case.from_dict({**case.to_dict(),
+                                            "shipment": {**case.shipment, **effect.shipment},
+                                            "details": {**case.details, **effect.details}})
+                turn.timeline.append(("case.updated", {"shipment": effect.shipment,
+                                                       "details": effect.details}))
+            elif isinstance(effect, SwitchFlow):
+                self.switch(turn, effect.flow, ctx)
 
     def set_status(self, turn: Turn, status: str, data: dict[str, Any]) -> None:
         case = turn.case
@@ -217,10 +363,15 @@ class Engine:
         conv, case = turn.conv, turn.case
         if conv is None:
             turn.replies = []
+        # "Reply STOP" is an SMS carrier rule; on Telegram customers block the bot or /stop.
+        skip = {say(lang, "stop_hint") for lang in LANGUAGES} if conv and conv.channel != "sms" \
+            else set()
         outs = [Outbound(key=f"{key_base}:{i}", channel=conv.channel, to=conv.address,
                          text=r.text, choices=r.choices, case_id=case.id if case else None,
-                         proactive=proactive, timezone=case.timezone if case else None)
-                for i, r in enumerate(turn.replies) if r.text]
+                         proactive=proactive, timezone=case.timezone if case else None,
+                         quick_replies=r.quick_replies, ask_contact=r.ask_contact,
+                         language=conv.language)
+                for i, r in enumerate(turn.replies) if r.text and r.text not in skip]
         deferred_until = self.dispatcher.send(outs) if outs else None
         for kind, data in turn.callbacks:
             full = {"case_id": case.id, "tracking_number": case.tracking_number,
@@ -240,6 +391,8 @@ class Engine:
                 if deferred_until is not None:
                     self.store.append_timeline(case.id, "message.deferred", pipe, key=out.key,
                                                until=deferred_until)
+            if turn.case_index:
+                self.store.index_case(case, turn.case_index, pipe)
             for kind, _ in turn.callbacks:
                 self.store.append_timeline(case.id, "callback.queued", pipe, type=kind)
         if conv is not None:

@@ -91,6 +91,7 @@ class Details(BaseModel):
     driver_note: str | None = Field(default=None, max_length=1000)
     available_windows: list[TimeWindow] | None = Field(default=None, max_length=50)
     new_eta: datetime | None = None
+    telegram_invite: bool | None = None  # add a Telegram deep link to the first SMS
 
     _aware_eta = field_validator("new_eta")(lambda v: v if v is None else _aware(v))
 

@@ -1,7 +1,8 @@
-"""The durable outbound queue, on Dramatiq's Redis broker.
+"""The durable queue, on Dramatiq's Redis broker.
 
-Three actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
-callbacks) and ``check_idle`` (reminders and expiry). Dramatiq acknowledges a job
+Four actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
+callbacks), ``check_idle`` (reminders and expiry) and ``handle_inbound`` (customer
+messages a webhook must acknowledge at once: Telegram updates, MMS with photos). Dramatiq acknowledges a job
 only after it ran; a job whose worker died is redelivered once that worker's
 heartbeat is older than ``QUEUE_HEARTBEAT_MS``. Every send carries an idempotency
 key: once a provider acknowledged a message, a rerun of the job does not send it again.
@@ -29,7 +30,7 @@ from dramatiq.middleware import (
 
 from bot.callbacks import ShipperCallbacks
 from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
-from bot.models import Outbound
+from bot.models import Inbound, Outbound
 from bot.phones import mask_phone
 from bot.ports import Sender
 from bot.quiet_hours import next_send_time
@@ -40,6 +41,7 @@ log = logging.getLogger("doorstep.queue")
 OUTBOUND_QUEUE = "outbound"
 CALLBACK_QUEUE = "callbacks"
 IDLE_QUEUE = "idle"
+INBOUND_QUEUE = "inbound"
 
 
 def build_broker(settings: Settings, redis_url: str) -> RedisBroker:
@@ -77,6 +79,7 @@ class OutboundQueue:
         self.callbacks = callbacks
         self.clock = clock or (lambda: datetime.now(UTC))
         self.idle_handler: Callable[[str, str, str, int, str], str] | None = None
+        self.inbound_handler: Callable[[Inbound], bool] | None = None
         self._send = dramatiq.actor(self._send_job, broker=broker, actor_name="send_message",
                                     queue_name=OUTBOUND_QUEUE)
         self._callback = dramatiq.actor(self._callback_job, broker=broker,
@@ -85,6 +88,28 @@ class OutboundQueue:
                                         retry_when=lambda n, exc: True)
         self._idle = dramatiq.actor(self._idle_job, broker=broker, actor_name="check_idle",
                                     queue_name=IDLE_QUEUE)
+        self._inbound = dramatiq.actor(self._inbound_job, broker=broker,
+                                       actor_name="handle_inbound", queue_name=INBOUND_QUEUE)
+
+    # -- inbound -------------------------------------------------------------
+    def receive(self, inbound: Inbound) -> None:
+        """Queue a customer's message for a worker; the webhook can answer at once."""
+        key = f"{inbound.channel}:{inbound.message_id}"
+        self.store.stash_inbound(key, json.dumps(inbound.to_dict()))
+        self._inbound.send(key)
+
+    def _inbound_job(self, key: str) -> None:
+        raw = self.store.stashed_inbound(key)
+        if raw is None:
+            return  # handled already (a redelivered job) or long expired
+        inbound = Inbound.from_dict(json.loads(raw))
+        if self.inbound_handler is None:
+            raise RuntimeError("no inbound handler bound")
+        sender = self.senders.get(inbound.channel)
+        if inbound.ack_id and _retries() == 0 and hasattr(sender, "acknowledge"):
+            sender.acknowledge(inbound.ack_id)
+        self.inbound_handler(inbound)
+        self.store.drop_inbound(key)
 
     # -- Dispatcher ----------------------------------------------------------
     def send(self, outbounds: list[Outbound]) -> float | None:
@@ -214,7 +239,10 @@ class OutboundQueue:
         if self.idle_handler is None:
             raise RuntimeError("no idle handler bound")
         case = self.store.get_case(case_id)
-        address = case.phone if case is not None and channel == "sms" else None
+        address = None
+        if case is not None:
+            address = case.phone if channel == "sms" else \
+                str(case.telegram_chat_id) if case.telegram_chat_id is not None else None
         if address is None:
             return
         outcome = self.idle_handler(channel, address, case_id, turns, stage)

@@ -12,6 +12,7 @@ import redis
 from bot.callbacks import ShipperCallbacks
 from bot.cases import CaseOpener
 from bot.engine import Engine
+from bot.media import FileMediaStore, MediaFetcher, MediaIntake
 from bot.ports import Sender
 from bot.queue import OutboundQueue, build_broker
 from bot.redis_server import embedded_redis_url
@@ -48,8 +49,10 @@ def resolve_redis_url(settings: Settings) -> str:
 
 
 def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sender]],
-                  nlu: NLU, clock: Callable[[], datetime] | None = None) -> Runtime:
-    """Build the runtime; ``senders`` maps channel names to senders (from ``channels/``)."""
+                  nlu: NLU, clock: Callable[[], datetime] | None = None,
+                  fetchers: dict[str, MediaFetcher] | None = None) -> Runtime:
+    """Build the runtime; ``senders`` maps channel names to senders and ``fetchers`` to
+    media downloaders (both from ``channels/``)."""
     url = resolve_redis_url(settings)
     client = redis.Redis.from_url(url, health_check_interval=30)
     store = Store(client)
@@ -57,6 +60,9 @@ def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sende
                  if settings.shipper_webhook_url and settings.shipper_webhook_secret else None)
     queue = OutboundQueue(build_broker(settings, url), store, settings, senders(store),
                           callbacks, clock)
-    engine = Engine(store, nlu, queue, settings, clock)
+    media = MediaIntake(fetchers or {}, FileMediaStore(settings.media_dir),
+                        settings.media_max_bytes)
+    engine = Engine(store, nlu, queue, settings, clock, media)
     queue.idle_handler = engine.idle_check
+    queue.inbound_handler = engine.handle
     return Runtime(settings, url, client, store, nlu, queue, engine, CaseOpener(engine))

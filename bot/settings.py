@@ -60,6 +60,26 @@ class Settings:
     rasa_token: str | None = None
     rasa_timeout_s: float = 2.0
     nlu_api_token: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_bot_username: str | None = None
+    telegram_invite_in_sms: bool = False
+    service_area: tuple[str, ...] = ()
+    pickup_points: tuple[tuple[str, str], ...] = ()
+    damage_value_limit: float | None = None
+    media_max_bytes: int = 10 * 1024 * 1024
+    media_fetch_timeout_s: float = 10.0
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Whether the Telegram channel is configured (bot token and webhook secret)."""
+        return bool(self.telegram_bot_token and self.telegram_webhook_secret)
+
+    @property
+    def media_dir(self) -> Path:
+        """Where customers' photos are kept."""
+        return self.data_dir / "media"
 
     @property
     def model_dir(self) -> Path:
@@ -210,6 +230,76 @@ def _nlu(env: Mapping[str, str]) -> dict[str, object]:
             "nlu_api_token": env.get("NLU_API_TOKEN") or None}
 
 
+def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
+
+def _telegram(env: Mapping[str, str]) -> dict[str, object]:
+    token = env.get("TELEGRAM_BOT_TOKEN") or None
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
+    if token and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN must look like 123456789:AA... (from @BotFather)")
+    if token and not secret:
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_BOT_TOKEN: 1-256 "
+                          "characters A-Z a-z 0-9 _ - (`doorstep secret --telegram` makes one)")
+    if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters A-Z a-z 0-9 _ -")
+    username = (env.get("TELEGRAM_BOT_USERNAME") or "").strip().lstrip("@") or None
+    if username and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", username):
+        raise ConfigError("TELEGRAM_BOT_USERNAME must be the bot's @username, e.g. acme_bot")
+    invite = _on_off(env, "TELEGRAM_INVITE_IN_SMS", False)
+    if invite and not (token and username):
+        raise ConfigError("TELEGRAM_INVITE_IN_SMS=on needs TELEGRAM_BOT_TOKEN and "
+                          "TELEGRAM_BOT_USERNAME")
+    return {"telegram_bot_token": token, "telegram_webhook_secret": secret,
+            "telegram_api_base_url": _url("TELEGRAM_API_BASE_URL",
+                                          env.get("TELEGRAM_API_BASE_URL")
+                                          or "https://api.telegram.org"),
+            "telegram_bot_username": username, "telegram_invite_in_sms": invite}
+
+
+def _service(env: Mapping[str, str]) -> dict[str, object]:
+    area = tuple(filter(None, (p.strip().upper() for p in
+                               (env.get("SERVICE_AREA") or "").split(","))))
+    for code in area:
+        if not re.fullmatch(r"[A-Z0-9-]{1,10}", code):
+            raise ConfigError(f"SERVICE_AREA must be comma-separated postal codes or prefixes "
+                              f"like 021,10001; bad: {code!r}")
+    points = []
+    for item in filter(None, (p.strip() for p in (env.get("PICKUP_POINTS") or "").split(";"))):
+        name, sep, address = item.partition("|")
+        if not sep or not name.strip() or not address.strip():
+            raise ConfigError("PICKUP_POINTS must be 'Name|address' entries separated by ';', "
+                              f"e.g. 'Acme Depot|1 Dock Rd, Boston MA 02110'; bad: {item!r}")
+        points.append((name.strip(), address.strip()))
+    raw_limit = env.get("DAMAGE_VALUE_LIMIT") or None
+    limit = None
+    if raw_limit is not None:
+        try:
+            limit = float(raw_limit)
+        except ValueError:
+            raise ConfigError(f"DAMAGE_VALUE_LIMIT must be an amount like 250, got "
+                              f"{raw_limit!r}") from None
+        if limit < 0:
+            raise ConfigError("DAMAGE_VALUE_LIMIT must not be negative")
+    mb = _int(env, "MEDIA_MAX_MB", 10, 1)
+    try:
+        timeout = float(env.get("MEDIA_FETCH_TIMEOUT") or 10)
+    except ValueError:
+        raise ConfigError("MEDIA_FETCH_TIMEOUT must be a number of seconds") from None
+    if timeout <= 0:
+        raise ConfigError("MEDIA_FETCH_TIMEOUT must be more than 0 seconds")
+    return {"service_area": area, "pickup_points": tuple(points), "damage_value_limit": limit,
+            "media_max_bytes": mb * 1024 * 1024, "media_fetch_timeout_s": timeout}
+
+
 def generated_secret() -> str:
     """Return a fresh Standard Webhooks secret (``whsec_`` + base64 of 24 random bytes)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -291,6 +381,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
 
     return Settings(
         **_nlu(env),  # type: ignore[arg-type]
+        **_telegram(env),  # type: ignore[arg-type]
+        **_service(env),  # type: ignore[arg-type]
         data_dir=data_dir,
         public_url=_url("PUBLIC_URL", env.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
         events_webhook_secret=_events_secret(env, data_dir, generate_secret),

@@ -37,6 +37,19 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+# Pace sends: the next free moment for both a per-destination and a global slot.
+_PACE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'),
+                    tonumber(redis.call('GET', KEYS[2]) or '0'))
+local one, all = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('SET', KEYS[1], at + one, 'PX', at - now + one + 1000)
+redis.call('SET', KEYS[2], at + all, 'PX', at - now + all + 1000)
+return at - now
+"""
+LINK_FAILURE_WINDOW_S = 3600
+
 _RESERVE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used >= tonumber(ARGV[1]) then return 0 end
@@ -52,6 +65,7 @@ class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._reserve = client.register_script(_RESERVE)
+        self._pace = client.register_script(_PACE)
 
     def pipeline(self) -> Pipe:
         return self.redis.pipeline(transaction=True)
@@ -93,6 +107,72 @@ class Store:
             target.delete(key)
         else:
             target.set(key, case_id)
+
+    def index_case(self, case: Case, recipients: list[tuple[str, str]],
+                   pipe: Pipe | None = None) -> None:
+        """Find this case later by tracking number and by its recipients' channels."""
+        target = pipe if pipe is not None else self.redis
+        target.sadd(key_for("tracking", tag=case.tracking_number.upper()), case.id)
+        for channel, address in recipients:
+            target.sadd(key_for("recipient", tag=self._conv_tag(channel, address)), case.id)
+
+    def cases_for_tracking(self, tracking: str) -> list[Case]:
+        ids = self.redis.smembers(key_for("tracking", tag=tracking.upper()))
+        return self.get_cases(sorted(i.decode() for i in ids))
+
+    def cases_for_recipient(self, channel: str, address: str) -> list[Case]:
+        """Every case sent to this phone number or chat, newest first."""
+        ids = self.redis.smembers(key_for("recipient", tag=self._conv_tag(channel, address)))
+        cases = self.get_cases([i.decode() for i in ids])
+        return sorted(cases, key=lambda c: c.updated_at, reverse=True)
+
+    def get_cases(self, case_ids: list[str]) -> list[Case]:
+        if not case_ids:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for case_id in case_ids:
+            pipe.get(key_for("case", tag=case_id))
+        return [Case.from_dict(json.loads(raw)) for raw in pipe.execute() if raw]
+
+    # -- linking Telegram chats --------------------------------------------
+    def link_failures(self, chat: str) -> int:
+        return int(self.redis.get(key_for("linkfail", tag=chat)) or 0)
+
+    def add_link_failure(self, chat: str) -> int:
+        """Count a failed attempt; the count forgets itself an hour after the first."""
+        key = key_for("linkfail", tag=chat)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, LINK_FAILURE_WINDOW_S, nx=True)
+        return int(pipe.execute()[0])
+
+    def clear_link_failures(self, chat: str, pipe: Pipe | None = None) -> None:
+        (pipe if pipe is not None else self.redis).delete(key_for("linkfail", tag=chat))
+
+    # -- inbound hand-off --------------------------------------------------
+    def claim_update(self, source: str, update_id: str) -> bool:
+        """True the first time an update is seen; replays get False."""
+        key = key_for("update", source, update_id)
+        return bool(self.redis.set(key, 1, nx=True, ex=INBOUND_MEMORY_S))
+
+    def release_update(self, source: str, update_id: str) -> None:
+        self.redis.delete(key_for("update", source, update_id))
+
+    def stash_inbound(self, key: str, payload: str) -> None:
+        """Keep an inbound message for a worker (queue jobs carry keys, never bodies)."""
+        self.redis.set(key_for("inbound", key), payload, ex=INBOUND_MEMORY_S)
+
+    def stashed_inbound(self, key: str) -> str | None:
+        raw = self.redis.get(key_for("inbound", key))
+        return raw.decode() if raw else None
+
+    def drop_inbound(self, key: str) -> None:
+        self.redis.delete(key_for("inbound", key))
+
+    def pace(self, channel: str, address: str, per_destination_ms: int, overall_ms: int) -> float:
+        """Reserve the next send slot; return the seconds to wait before sending."""
+        keys = [key_for("pace", tag=self._conv_tag(channel, address)), key_for("pace", channel)]
+        return int(self._pace(keys=keys, args=[per_destination_ms, overall_ms])) / 1000
 
     # -- events ------------------------------------------------------------
     def case_for_event(self, webhook_id: str) -> str | None:

@@ -13,6 +13,7 @@ from bot.errors import BusyConversation, EventError
 from bot.events import parse_event
 from bot.runtime import Runtime
 from channels import nlu_api
+from channels.telegram import SECRET_HEADER, WEBHOOK_PATH, parse_update, secret_matches
 from channels.twilio_sms import EMPTY_TWIML, TwilioSignature, parse_inbound
 
 log = logging.getLogger("doorstep.http")
@@ -64,7 +65,11 @@ def events() -> tuple[Response, int]:
     outcome = rt.opener.receive(webhook_id, event, phone)
     log.info("event %s (%s): case %s%s", webhook_id, event.type, outcome.case_id,
              " (replay)" if outcome.duplicate else "")
-    return jsonify({"case_id": outcome.case_id, "duplicate": outcome.duplicate}), 202
+    body: dict[str, Any] = {"case_id": outcome.case_id, "duplicate": outcome.duplicate}
+    link = rt.opener.telegram_link(outcome.case_id) if outcome.case_id else None
+    if link:
+        body["telegram_link"] = link
+    return jsonify(body), 202
 
 
 def _twilio_guard() -> tuple[Response, int] | None:
@@ -84,10 +89,42 @@ def twilio_sms() -> tuple[Response | str, int, dict[str, str]] | tuple[Response,
     if inbound is None:
         return error(400, "From must be a phone number and MessageSid is required")
     try:
-        runtime().engine.handle(inbound)
+        if inbound.media:
+            # Downloading photos can take seconds: a worker does it, Twilio gets its answer.
+            runtime().queue.receive(inbound)
+        else:
+            runtime().engine.handle(inbound)
     except BusyConversation:
         return error(503, "conversation busy, retry")
     return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+
+@bp.post(WEBHOOK_PATH)
+def telegram_webhook() -> tuple[Response, int]:
+    rt = runtime()
+    if not rt.settings.telegram_enabled:
+        return error(404, "the Telegram channel is not configured")
+    if not secret_matches(request.headers.get(SECRET_HEADER), rt.settings.telegram_webhook_secret):
+        return error(403, f"invalid or missing {SECRET_HEADER}")
+    if request.mimetype != "application/json":
+        return error(415, "Content-Type must be application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error(400, "body must be a JSON object (a Telegram Update)")
+    try:
+        update_id, inbound = parse_update(data)
+    except ValueError as exc:
+        return error(400, str(exc))
+    if inbound is None:
+        return jsonify({"ok": True, "ignored": True}), 200
+    if not rt.store.claim_update("telegram", str(update_id)):
+        return jsonify({"ok": True, "duplicate": True}), 200
+    try:
+        rt.queue.receive(inbound)
+    except Exception:
+        rt.store.release_update("telegram", str(update_id))  # let Telegram's retry through
+        raise
+    return jsonify({"ok": True}), 200
 
 
 @bp.post("/webhooks/twilio/status")

@@ -1,4 +1,6 @@
-"""Render a reply for SMS: numbered choices, kept within a two-segment budget.
+"""Render a reply for its channel: SMS numbers choices, Telegram shows buttons.
+
+SMS bodies are kept within a two-segment budget.
 
 A segment holds 153 GSM-7 characters (in a multi-part message) but only 67 UCS-2
 ones, so one accented letter outside GSM-7 (á, í, ó, ú) halves the budget. When
@@ -9,6 +11,8 @@ base letters, which Spanish readers understand without trouble.
 from __future__ import annotations
 
 import unicodedata
+
+from bot.models import Outbound
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -54,3 +58,23 @@ def render_sms(text: str, choices: tuple[str, ...] = ()) -> str:
         if segments(folded) < segments(body):
             body = folded
     return body
+
+
+CONTACT_LABEL = {"en": "Share my phone number", "es": "Compartir mi número"}
+TELEGRAM_MAX_TEXT = 4096
+
+
+def render_telegram(outbound: Outbound) -> tuple[str, list[list[tuple[str, str]]], str | None]:
+    """``(text, button rows, contact button label)`` for Telegram.
+
+    Each numbered choice is a button of its own row that answers with its number, as
+    if typed; quick replies share one row. A contact request replaces the buttons
+    (Telegram shows it as a keyboard under the input field).
+    """
+    text = outbound.text[:TELEGRAM_MAX_TEXT]
+    if outbound.ask_contact:
+        return text, [], CONTACT_LABEL.get(outbound.language, CONTACT_LABEL["en"])
+    rows = [[(label[:64], str(n))] for n, label in enumerate(outbound.choices, 1)]
+    if outbound.quick_replies:
+        rows.append([(label[:64], answer[:64]) for label, answer in outbound.quick_replies])
+    return text, rows, None

@@ -13,7 +13,8 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
-from bot.models import Inbound, Outbound
+from bot.media import MediaRejected
+from bot.models import Inbound, MediaRef, Outbound
 from bot.phones import mask_phone, normalise_phone
 from bot.settings import Settings
 from channels.render import render_sms
@@ -26,6 +27,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614, 30005, 30006})
 OPTED_OUT_CODE = 21610
 TRANSIENT_CODES = frozenset({20429, 30001, 30003, 30008})
+MAX_MEDIA = 10  # Twilio sends at most 10 media per MMS
 
 
 class TwilioSignature:
@@ -53,8 +55,47 @@ def parse_inbound(request: Request) -> Inbound | None:
     message_id = form.get("MessageSid") or form.get("SmsSid")
     if not sender or not message_id:
         return None
+    try:
+        count = min(max(int(form.get("NumMedia") or 0), 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    media = tuple(MediaRef(form[f"MediaUrl{i}"], None, form.get(f"MediaContentType{i}"))
+                  for i in range(count) if form.get(f"MediaUrl{i}", "").startswith("http"))
     return Inbound(channel="sms", sender=sender, text=form.get("Body", ""),
-                   message_id=message_id, received_at=datetime.now(UTC))
+                   message_id=message_id, received_at=datetime.now(UTC), media=media)
+
+
+class TwilioMediaFetcher:
+    """Download MMS media from ``MediaUrlN`` with the account's credentials.
+
+    Twilio answers with a redirect to its CDN; ``requests`` drops the credentials
+    when the host changes, as it should. The body is read in chunks and abandoned
+    as soon as it passes the size limit.
+    """
+
+    def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
+        self.auth = (settings.twilio_account_sid or "", settings.twilio_auth_token or "")
+        self.timeout_s = settings.media_fetch_timeout_s
+        self.session = session or requests.Session()
+
+    def fetch(self, ref: MediaRef, max_bytes: int) -> bytes:
+        try:
+            with self.session.get(ref.ref, auth=self.auth, timeout=self.timeout_s,
+                                  stream=True) as resp:
+                if resp.status_code != 200:
+                    raise MediaRejected("unavailable", f"HTTP {resp.status_code}")
+                declared = int(resp.headers.get("Content-Length") or 0)
+                if declared > max_bytes:
+                    raise MediaRejected("too_large", f"{declared} bytes")
+                chunks, size = [], 0
+                for chunk in resp.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaRejected("too_large", f"over {max_bytes} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except requests.RequestException as exc:
+            raise MediaRejected("unavailable", type(exc).__name__) from None
 
 
 class TwilioSMS:

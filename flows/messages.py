@@ -41,17 +41,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "thanks": "You're welcome!",
         "already_booked": "{parcel} is booked for {label}. Reply HELP if you need anything.",
         "no_case": "Hi! We have no open delivery issue for this number. Reply HELP for help.",
-        "notice_delivery.damaged": "Hi{name}, {parcel} from {carrier} was damaged in transit. "
-                                   "Reply here and a person from our team will help you.",
-        "notice_delivery.delayed": "Hi{name}, {parcel} from {carrier} is delayed. New estimated "
-                                   "delivery: {eta}. Reply here if you need anything.",
-        "notice_delivery.misrouted": "Hi{name}, {parcel} from {carrier} went to the wrong depot "
-                                     "and is being rerouted. Reply here with any questions.",
-        "notice_delivery.address_invalid": "Hi{name}, {carrier} couldn't find the address for "
-                                           "{parcel}. Please reply with the correct address.",
         "choose_new": "Sure. Pick a new delivery time for {parcel}, or tell us a day and time:",
         "no_windows": "Sorry, there are no delivery times to book right now. A person from our "
                       "team will contact you.",
+        "media.attached": "Thanks, we've added your photo to your case.",
+        "media.unsupported": "Sorry, we can only use photos (JPEG, PNG, HEIC or WebP). Please "
+                             "send a picture instead.",
+        "media.too_large": "Sorry, that file is too big (the limit is {mb} MB). Please send a "
+                           "smaller photo.",
+        "media.unavailable": "Sorry, we couldn't receive your photo. Please try sending it "
+                             "again.",
+        "link.ask": "Hi! To find your delivery, tap the link in our text message, share your "
+                    "phone number with the button below, or send your tracking number and "
+                    "delivery ZIP code.",
+        "link.ask_postal": "Thanks. What is the delivery ZIP code?",
+        "link.no_match": "Sorry, we couldn't match that. Check the tracking number and ZIP code "
+                         "and try again ({left} attempts left), or share your phone number.",
+        "link.not_own": "Please share your own phone number with the button below ({left} "
+                        "attempts left).",
+        "link.locked": "Too many attempts. Please try again in an hour.",
+        "link.done": "Thanks, we found {parcel}.",
+        "closed.delivered": "Update: {parcel} has been delivered. Nothing more to do, thank you!",
+        "closed.returned": "Update: {parcel} is being returned to the sender. They will be in "
+                           "touch about what happens next.",
+        "telegram_invite": "Prefer Telegram? Continue here: {link}",
         "parcel": "your parcel {ref}",
         "reason.recipient_absent": "nobody was home",
         "reason.access_denied": "we couldn't get access",
@@ -92,17 +105,31 @@ TEXTS: dict[str, dict[str, str]] = {
                           "algo.",
         "no_case": "¡Hola! No tenemos ninguna entrega pendiente para este número. "
                    "Responda HELP para ayuda.",
-        "notice_delivery.damaged": "Hola{name}, {parcel} de {carrier} se dañó en el transporte. "
-                                   "Responda aquí y una persona de nuestro equipo le ayudará.",
-        "notice_delivery.delayed": "Hola{name}, {parcel} de {carrier} viene con retraso. Nueva "
-                                   "entrega estimada: {eta}. Responda aquí si necesita algo.",
-        "notice_delivery.misrouted": "Hola{name}, {parcel} de {carrier} fue a otro depósito y se "
-                                     "está redirigiendo. Responda aquí si tiene preguntas.",
-        "notice_delivery.address_invalid": "Hola{name}, {carrier} no encontró la dirección de "
-                                           "{parcel}. Responda con la dirección correcta.",
         "choose_new": "Claro. Elija un nuevo horario para {parcel}, o díganos día y hora:",
         "no_windows": "Lo sentimos, ahora no hay horarios disponibles. Una persona de nuestro "
                       "equipo le contactará.",
+        "media.attached": "Gracias, añadimos su foto a su caso.",
+        "media.unsupported": "Lo sentimos, solo podemos usar fotos (JPEG, PNG, HEIC o WebP). "
+                             "Envíe una imagen, por favor.",
+        "media.too_large": "Lo sentimos, ese archivo es demasiado grande (límite {mb} MB). "
+                           "Envíe una foto más pequeña.",
+        "media.unavailable": "Lo sentimos, no pudimos recibir su foto. Intente enviarla de "
+                             "nuevo.",
+        "link.ask": "¡Hola! Para encontrar su entrega, toque el enlace de nuestro SMS, comparta "
+                    "su número con el botón de abajo, o envíe su número de seguimiento y el "
+                    "código postal de entrega.",
+        "link.ask_postal": "Gracias. ¿Cuál es el código postal de entrega?",
+        "link.no_match": "Lo sentimos, no encontramos coincidencia. Revise el número de "
+                         "seguimiento y el código postal e inténtelo de nuevo (le quedan {left} "
+                         "intentos), o comparta su número.",
+        "link.not_own": "Comparta su propio número con el botón de abajo (le quedan {left} "
+                        "intentos).",
+        "link.locked": "Demasiados intentos. Inténtelo de nuevo dentro de una hora.",
+        "link.done": "Gracias, encontramos {parcel}.",
+        "closed.delivered": "Aviso: {parcel} ya fue entregado. No hace falta nada más, ¡gracias!",
+        "closed.returned": "Aviso: {parcel} se está devolviendo al remitente. Ellos le "
+                           "contactarán sobre los próximos pasos.",
+        "telegram_invite": "¿Prefiere Telegram? Continúe aquí: {link}",
         "parcel": "su paquete {ref}",
         "reason.recipient_absent": "no había nadie en casa",
         "reason.access_denied": "no pudimos acceder",

@@ -20,9 +20,11 @@ import pytest
 import redis
 
 from bot.redis_server import redis_server_binary
+from fakes.media_server import FakeMediaServer
 from fakes.shipper import FakeShipper
+from fakes.telegram_api import FakeTelegramAPI
 from fakes.twilio_api import FakeTwilioAPI
-from support import Customer, System, start_system
+from support import TELEGRAM_SECRET, Customer, System, start_system
 
 _real_connect = socket.socket.connect
 
@@ -111,6 +113,32 @@ def twilio_api(twilio_api_server: FakeTwilioAPI) -> Iterator[FakeTwilioAPI]:
 
 
 @pytest.fixture(scope="session")
+def telegram_api_server() -> Iterator[FakeTelegramAPI]:
+    with FakeTelegramAPI(username="doorstep_test_bot") as fake:
+        yield fake
+
+
+@pytest.fixture
+def telegram_api(telegram_api_server: FakeTelegramAPI) -> Iterator[FakeTelegramAPI]:
+    telegram_api_server.clear()
+    yield telegram_api_server
+    assert telegram_api_server.invalid_requests == [], \
+        "Doorstep sent requests Telegram would refuse"
+
+
+@pytest.fixture(scope="session")
+def media_server_session(twilio_api_server: FakeTwilioAPI) -> Iterator[FakeMediaServer]:
+    with FakeMediaServer(twilio_api_server.account_sid, twilio_api_server.auth_token) as fake:
+        yield fake
+
+
+@pytest.fixture
+def media_server(media_server_session: FakeMediaServer) -> FakeMediaServer:
+    media_server_session.clear()
+    return media_server_session
+
+
+@pytest.fixture(scope="session")
 def shipper_server() -> Iterator[FakeShipper]:
     with FakeShipper() as fake:
         yield fake
@@ -124,7 +152,8 @@ def shipper(shipper_server: FakeShipper) -> FakeShipper:
 
 @pytest.fixture
 def make_system(redis_client: redis.Redis, redis_url: str, twilio_api: FakeTwilioAPI,
-                shipper: FakeShipper, tmp_path: Path) -> Iterator:
+                shipper: FakeShipper, telegram_api: FakeTelegramAPI,
+                tmp_path: Path) -> Iterator:
     """Start the app (web + queue workers in this process) with settings overrides."""
     started: list[System] = []
 
@@ -143,9 +172,14 @@ def make_system(redis_client: redis.Redis, redis_url: str, twilio_api: FakeTwili
             "QUIET_HOURS": "off",
             "OUTBOUND_MIN_BACKOFF_MS": "50",
             "CALLBACK_RETRY_SCHEDULE": "0s,1s,1s",
+            "TELEGRAM_BOT_TOKEN": telegram_api.token,
+            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "TELEGRAM_API_BASE_URL": telegram_api.url,
+            "TELEGRAM_BOT_USERNAME": telegram_api.username,
+            "MEDIA_FETCH_TIMEOUT": "2",
         }
         env.update(overrides)
-        system = start_system(env, twilio_api, shipper)
+        system = start_system(env, twilio_api, shipper, telegram_api)
         started.append(system)
         return system
 

@@ -20,10 +20,20 @@ from bot.settings import load_settings
 from bot.store import key_for
 from fakes.http import LocalServer
 from fakes.shipper import FakeShipper
+from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram_updates import (
+    callback_update,
+    contact_update,
+    document_update,
+    photo_update,
+    start_update,
+    text_update,
+)
 from fakes.twilio_api import FakeTwilioAPI
 from webhook_server import build, create_app
 
 TZ = "America/New_York"
+TELEGRAM_SECRET = "tg-secret_" + "x" * 22
 
 
 class _LateApp:
@@ -39,13 +49,15 @@ class System:
     """Doorstep running in this process over real HTTP, with its fakes."""
 
     def __init__(self, runtime: Runtime, server: LocalServer, twilio: FakeTwilioAPI,
-                 shipper: FakeShipper, workers: bool = True) -> None:
+                 shipper: FakeShipper, telegram: FakeTelegramAPI | None = None,
+                 workers: bool = True) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.server = server
         self.url = server.url
         self.twilio = twilio
         self.shipper = shipper
+        self.telegram = telegram
         self.http = requests.Session()
         self.http.trust_env = False
         self.worker = start_worker(runtime.queue.broker, 2) if workers else None
@@ -88,6 +100,30 @@ class System:
 
     def customer(self, phone: str) -> Customer:
         return Customer(self, phone)
+
+    def chat(self, chat_id: int) -> TelegramChat:
+        return TelegramChat(self, chat_id)
+
+    def mms(self, phone: str, body: str, media_urls: list[str],
+            types: list[str] | None = None) -> requests.Response:
+        """An MMS from ``phone`` with media, as Twilio posts it."""
+        sid = "MM" + uuid.uuid4().hex
+        form = {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.settings.twilio_account_sid
+                or "", "From": phone, "To": self.settings.twilio_from_number or "",
+                "Body": body, "NumMedia": str(len(media_urls))}
+        for i, url in enumerate(media_urls):
+            form[f"MediaUrl{i}"] = url
+            form[f"MediaContentType{i}"] = (types or ["image/jpeg"] * len(media_urls))[i]
+        return self.twilio_post("/webhooks/twilio/sms", form)
+
+    def telegram_post(self, update: dict[str, Any], secret: str | None = TELEGRAM_SECRET,
+                      raw: str | None = None) -> requests.Response:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        return self.http.post(self.url + "/webhooks/telegram",
+                              data=raw if raw is not None else json.dumps(update),
+                              headers=headers, timeout=15)
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until no message is queued for sending now and no callback is pending."""
@@ -161,6 +197,86 @@ class Customer:
         assert extra == [], f"unexpected messages: {[m['body'] for m in extra]}"
 
 
+class TelegramChat:
+    """A Telegram transcript: ``say``, ``press`` a button, send a ``photo``; read ``reply``."""
+
+    _next_update = 1000
+
+    def __init__(self, system: System, chat_id: int) -> None:
+        self.system = system
+        self.chat_id = chat_id
+        self.read = 0
+
+    @classmethod
+    def update_id(cls) -> int:
+        cls._next_update += 1
+        return cls._next_update
+
+    def post(self, update: dict[str, Any]) -> requests.Response:
+        resp = self.system.telegram_post(update)
+        assert resp.status_code == 200, resp.text
+        return resp
+
+    def say(self, text: str, language_code: str = "en") -> requests.Response:
+        return self.post(text_update(self.update_id(), self.chat_id, text,
+                                     language_code=language_code))
+
+    def start(self, payload: str) -> requests.Response:
+        return self.post(start_update(self.update_id(), self.chat_id, payload))
+
+    def share_contact(self, phone: str, own: bool = True) -> requests.Response:
+        owner = self.chat_id if own else self.chat_id + 1
+        return self.post(contact_update(self.update_id(), self.chat_id, phone, owner))
+
+    def photo(self, content: bytes, caption: str | None = None,
+              file_size: int | None = None) -> requests.Response:
+        file_id = self.system.telegram.add_file(content, file_size=file_size)
+        return self.post(photo_update(self.update_id(), self.chat_id, file_id, caption))
+
+    def document(self, content: bytes, name: str, mime: str) -> requests.Response:
+        file_id = self.system.telegram.add_file(content)
+        return self.post(document_update(self.update_id(), self.chat_id, file_id, name, mime,
+                                         len(content)))
+
+    def press(self, label: str) -> requests.Response:
+        """Press the button labelled ``label`` on the last message that had buttons."""
+        for message in reversed(self.messages()[:self.read]):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        return self.post(callback_update(
+                            self.update_id(), self.chat_id, button["callback_data"],
+                            bot_user=self.system.telegram.bot_user))
+        raise AssertionError(f"no button {label!r} in the messages read so far")
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.system.telegram.sent(self.chat_id)
+
+    def reply_message(self, timeout: float = 10.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mine = self.messages()
+            if len(mine) > self.read:
+                self.read += 1
+                return mine[self.read - 1]
+            time.sleep(0.02)
+        raise AssertionError(f"no reply #{self.read + 1} in chat {self.chat_id} within {timeout}s")
+
+    def reply(self, timeout: float = 10.0) -> str:
+        return self.reply_message(timeout)["text"]
+
+    def buttons(self, message: dict[str, Any]) -> list[str]:
+        markup = message.get("reply_markup") or {}
+        return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+    def silence(self) -> None:
+        self.system.drain()
+        self.system.runtime.queue.broker.join("inbound", timeout=10_000)
+        self.system.drain()
+        extra = self.messages()[self.read:]
+        assert extra == [], f"unexpected messages: {[m['text'] for m in extra]}"
+
+
 def windows_from(now: datetime, tz: str = TZ) -> list[dict[str, str]]:
     """Tomorrow 12-17 and 17-21, the day after 8-12, local to ``tz``."""
     zone = ZoneInfo(tz)
@@ -222,10 +338,10 @@ def quiet_now(tz: str = TZ) -> str:
 
 
 def start_system(env: dict[str, str], twilio: FakeTwilioAPI, shipper: FakeShipper,
-                 workers: bool = True) -> System:
+                 telegram: FakeTelegramAPI | None = None, workers: bool = True) -> System:
     late = _LateApp()
     server = LocalServer(late).start()
     settings = load_settings({**env, "PUBLIC_URL": server.url}, read_dotenv=False)
     runtime = build(settings)
     late.app = create_app(runtime=runtime)
-    return System(runtime, server, twilio, shipper, workers)
+    return System(runtime, server, twilio, shipper, telegram, workers)

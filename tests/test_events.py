@@ -102,6 +102,7 @@ def test_delivered_event_closes_the_open_case(system, customer):
     payload = system.shipper.wait_for_callbacks(1)[0]["payload"]
     assert payload["type"] == "case.resolved"
     assert payload["data"]["resolution"] == "delivered"
+    assert "has been delivered" in customer.reply()  # mid-dialogue: told it is over
     customer.say("2")
     assert "no open delivery" in customer.reply()
 

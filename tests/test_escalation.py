@@ -30,14 +30,3 @@ def test_delay_notice_gives_the_new_eta_in_the_customers_language(system):
     assert system.post_event(event).status_code == 202
     notice = system.customer("+15551230001").reply()
     assert "viene con retraso" in notice
-
-
-def test_reply_to_a_damage_notice_goes_to_staff(system, customer):
-    event = failed_event(type_="delivery.damaged", windows=False)
-    case_id = system.post_event(event).json()["case_id"]
-    assert "damaged" in customer.reply()
-    customer.reply()
-    customer.say("the box was crushed and the lamp is broken")
-    assert "person from our team" in customer.reply()
-    assert system.shipper.wait_for_callbacks(1)[0]["payload"]["type"] == "case.escalated"
-    assert system.case(case_id).status == "escalated"
