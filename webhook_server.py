@@ -17,12 +17,12 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from bot.logs import configure_logging
+from bot.media import MediaFetcher
 from bot.ports import Sender
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.store import Store
 from channels.http import init_app
-from bot.media import MediaFetcher
 from channels.sandbox import SandboxOutbox
 from channels.telegram import TelegramClient, TelegramMediaFetcher, TelegramSender
 from channels.twilio_sms import TwilioMediaFetcher, TwilioSMS

@@ -2,9 +2,9 @@
 
 Four actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
 callbacks), ``check_idle`` (reminders and expiry) and ``handle_inbound`` (customer
-messages a webhook must acknowledge at once: Telegram updates, MMS with photos). Dramatiq acknowledges a job
-only after it ran; a job whose worker died is redelivered once that worker's
-heartbeat is older than ``QUEUE_HEARTBEAT_MS``. Every send carries an idempotency
+messages a webhook must acknowledge at once: Telegram updates, MMS with photos).
+Dramatiq acknowledges a job only after it ran; a job whose worker died is redelivered
+once that worker's heartbeat is older than ``QUEUE_HEARTBEAT_MS``. Every send carries an idempotency
 key: once a provider acknowledged a message, a rerun of the job does not send it again.
 """
 

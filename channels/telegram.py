@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -167,7 +168,9 @@ class TelegramClient:
 
 def _send_error(exc: Exception) -> Exception:
     if isinstance(exc, RetryAfter):
-        wait = exc.retry_after
+        with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta: both work
+            warnings.simplefilter("ignore")
+            wait = exc.retry_after
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         return TransientSendError("Telegram rate limit", "429", retry_after_s=seconds)
     if isinstance(exc, Forbidden):

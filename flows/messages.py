@@ -159,6 +159,11 @@ def add_texts(texts: dict[str, dict[str, str]]) -> None:
         TEXTS[lang].update(texts[lang])
 
 
+def yes_no(lang: str) -> tuple[tuple[str, str], ...]:
+    """Telegram buttons for a yes/no question; each answers as the typed word would."""
+    return (("Sí", "si"), ("No", "no")) if lang == "es" else (("Yes", "yes"), ("No", "no"))
+
+
 def language_of(code: str | None) -> str:
     """Map a recipient language (``es``, ``es-MX``, ``EN``) to a supported one."""
     base = (code or "en").split("-")[0].lower()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.models import Case, Reply, Window
 from flows.base import Callback, Escalate, FlowContext, Reserve, Resolve, Step
 from flows.calendar import match_windows, nearest_windows, not_offered_reason
-from flows.messages import day_label, reason_text, say, window_label
+from flows.messages import day_label, reason_text, say, window_label, yes_no
 from nlu.base import ParseResult
 
 SHOWN = 3  # windows listed at once: an SMS holds about three comfortably
@@ -67,7 +67,8 @@ class RescheduleFlow:
     def _confirm(self, state: dict[str, Any], window: Window, ctx: FlowContext) -> Step:
         new = {**state, "step": "confirm", "pending": window.to_dict(), "misses": 0}
         label = window_label(ctx.language, window, ctx.case.timezone)
-        return Step(new, (Reply(say(ctx.language, "confirm", label=label)),))
+        return Step(new, (Reply(say(ctx.language, "confirm", label=label),
+                                quick_replies=yes_no(ctx.language)),))
 
     def _miss(self, state: dict[str, Any], ctx: FlowContext) -> Step:
         new = {**state, "misses": state.get("misses", 0) + 1}
@@ -104,8 +105,8 @@ class RescheduleFlow:
                              label=window_label(lang, booked, ctx.case.timezone)))
         if state["step"] == "confirm":
             pending = Window.from_dict(state["pending"])
-            return Reply(say(lang, "confirm",
-                             label=window_label(lang, pending, ctx.case.timezone)))
+            return Reply(say(lang, "confirm", label=window_label(lang, pending, ctx.case.timezone)),
+                         quick_replies=yes_no(lang))
         listed = _windows(state["listed"])
         text = say(lang, "choose_prompt", parcel=parcel_ref(ctx.case, lang))
         return Reply(text[0].upper() + text[1:], self._labels(listed, ctx))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from images import heic_bytes, jpeg_bytes, pdf_bytes, png_bytes, webp_bytes
 
 from bot.links import case_from_token, deep_link, link_key, link_token
 from bot.media import FileMediaStore, MediaIntake, MediaRejected, check
 from bot.models import MediaRef
-from images import heic_bytes, jpeg_bytes, pdf_bytes, png_bytes, webp_bytes
 
 KEY = link_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 
