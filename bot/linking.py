@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.links import case_from_token, link_key
 from bot.models import CLOSED_STATUSES, Case, Conversation, Inbound, Reply
 from bot.phones import normalise_phone
-from flows.messages import say
+from flows.messages import language_of, say
 from flows.registry import FLOWS, flow_for_case
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ class Linker:
         """Handle identity messages; True when this turn needs nothing more."""
         conv, case = turn.conv, turn.case
         linked = case is not None and case.status not in CLOSED_STATUSES
+        if case is None and inbound.locale:
+            conv.language = language_of(inbound.locale)
         if inbound.start_token:
             case_id = case_from_token(inbound.start_token, self.key)
             found = self.store.get_case(case_id) if case_id else None
@@ -106,7 +108,7 @@ class Linker:
             self.ask(turn)
             return
         for tracking in candidates:
-            rest = [t for t in tokens if t != tracking]
+            rest = [t for t in tokens if t != tracking and any(c.isdigit() for c in t)]
             if not rest:
                 conv.pending = {"kind": "link", "tracking": tracking}
                 turn.replies.append(Reply(say(conv.language, "link.ask_postal")))

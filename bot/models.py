@@ -67,7 +67,8 @@ class Inbound:
     contact: Contact | None = None
     start_token: str | None = None  # Telegram ``/start <token>`` deep-link payload
     ack_id: str | None = None
-    unsupported: tuple[str, ...] = ()  # kinds of attachments we cannot take (e.g. "document")
+    unsupported: tuple[str, ...] = ()  # kinds of attachments we cannot take (e.g. "video")
+    locale: str | None = None  # the app's language, when the channel says (Telegram does)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -142,9 +142,9 @@ class Store:
         """Count a failed attempt; the count forgets itself an hour after the first."""
         key = key_for("linkfail", tag=chat)
         pipe = self.redis.pipeline(transaction=True)
+        pipe.set(key, 0, ex=LINK_FAILURE_WINDOW_S, nx=True)  # the hour starts at the first
         pipe.incr(key)
-        pipe.expire(key, LINK_FAILURE_WINDOW_S, nx=True)
-        return int(pipe.execute()[0])
+        return int(pipe.execute()[1])
 
     def clear_link_failures(self, chat: str, pipe: Pipe | None = None) -> None:
         (pipe if pipe is not None else self.redis).delete(key_for("linkfail", tag=chat))

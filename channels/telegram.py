@@ -76,7 +76,7 @@ def parse_update(data: dict[str, Any]) -> tuple[int, Inbound | None]:
         return update.update_id, Inbound(
             channel="telegram", sender=str(chat.id if chat else query.from_user.id),
             text=(query.data or "")[:64], message_id=message_id, received_at=received,
-            ack_id=query.id)
+            ack_id=query.id, locale=query.from_user.language_code)
     message = update.message
     if message is None or message.chat.type != "private" or message.from_user is None:
         return update.update_id, None  # edits, groups, channels: not a customer talking to us
@@ -104,7 +104,7 @@ def parse_update(data: dict[str, Any]) -> tuple[int, Inbound | None]:
     return update.update_id, Inbound(
         channel="telegram", sender=str(message.chat.id), text=text, message_id=message_id,
         received_at=received, media=tuple(media), contact=contact, start_token=start_token,
-        unsupported=tuple(unsupported))
+        unsupported=tuple(unsupported), locale=message.from_user.language_code)
 
 
 class TelegramClient:

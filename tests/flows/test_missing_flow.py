@@ -156,6 +156,14 @@ def test_a_report_that_says_when_they_checked_skips_that_question():
     assert step.state["last_checked_date"] == "2026-11-24"
 
 
+def test_a_reply_to_the_notice_that_says_when_they_checked_skips_that_question():
+    state = flow.start(make_ctx("es"), []).state
+    step = run(state, parse("not_received", "no ha llegado, revisé ayer", date="2026-11-23"),
+               "es")
+    assert step.state["step"] == "neighbours" and step.state["last_checked_date"] == "2026-11-23"
+    assert said(step).endswith("Responda SI o NO.")
+
+
 def test_a_photo_without_words_repeats_the_question():
     state = run(flow.start(make_ctx(), []).state, parse("not_received", "not here")).state
     step = fits(flow.step(state, parse("out_of_scope"),
