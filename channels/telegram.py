@@ -19,7 +19,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from telegram import (
+# Opt in to PTB's future: durations (``RetryAfter.retry_after``) as timedelta, no warnings.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (  # noqa: E402 - after the opt-in above
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
