@@ -19,7 +19,6 @@ from bot.models import (
     AWAITING_CUSTOMER,
     CLOSED_STATUSES,
     ESCALATED,
-    EXPIRED,
     RESOLVED,
     Case,
     Conversation,
@@ -408,35 +407,6 @@ class Engine:
             self.dispatcher.check_idle(conv.channel, conv.address, case.id, conv.turns, stage,
                                        delay)
         return outs
-
-    # -- idle customers ----------------------------------------------------
-    def idle_check(self, channel: str, address: str, case_id: str, turns: int,
-                   stage: str) -> str:
-        """Remind a quiet customer once, then expire the case. Returns what happened."""
-        with self.store.conversation_lock(channel, address):
-            conv = self.store.get_conversation(channel, address)
-            case = self.store.get_case(case_id)
-            if case is None or conv.case_id != case_id or conv.turns != turns \
-                    or case.status != AWAITING_CUSTOMER:
-                return "stale"
-            turn = Turn(case=case, conv=conv)
-            ctx = self.context(case, conv.language)
-            if stage == "remind" and not conv.reminded:
-                conv.reminded = True
-                if self.store.is_opted_out(channel, address):
-                    turn.timeline.append(("reminder.suppressed", {"reason": "opted_out"}))
-                else:
-                    prompt = FLOWS[conv.flow].prompt(conv.state, ctx)
-                    turn.replies.append(Reply(say(ctx.language, "reminder") + " " + prompt.text,
-                                              prompt.choices))
-                    turn.timeline.append(("reminder.sent", {}))
-                self.commit(turn, key_base=f"remind:{case_id}:{turns}", proactive=True)
-                return "reminded"
-            self.set_status(turn, EXPIRED, {"outcome": "no_reply"})
-            turn.callbacks.append(("case.expired", {"reason": "no_reply"}))
-            conv.flow, conv.state, conv.case_id = None, {}, None
-            self.commit(turn, key_base=f"expire:{case_id}", proactive=True)
-            return "expired"
 
 
 def _carrier(case: Case | None) -> str:

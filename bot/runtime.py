@@ -6,12 +6,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import redis
 
 from bot.callbacks import ShipperCallbacks
 from bot.cases import CaseOpener
 from bot.engine import Engine
+from bot.idle import idle_check
 from bot.media import FileMediaStore, MediaFetcher, MediaIntake
 from bot.ports import Sender
 from bot.queue import OutboundQueue, build_broker
@@ -63,6 +65,6 @@ def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sende
     media = MediaIntake(fetchers or {}, FileMediaStore(settings.media_dir),
                         settings.media_max_bytes)
     engine = Engine(store, nlu, queue, settings, clock, media)
-    queue.idle_handler = engine.idle_check
+    queue.idle_handler = partial(idle_check, engine)
     queue.inbound_handler = engine.handle
     return Runtime(settings, url, client, store, nlu, queue, engine, CaseOpener(engine))
