@@ -76,6 +76,9 @@ class Linker:
             return True
         if linked or (case is not None and conv.state.get("step") == "done"):
             return False
+        if self.store.cases_for_recipient(conv.channel, conv.address) \
+                and not _tracking_candidates(_TOKEN.findall(inbound.text)):
+            return False  # known here, nothing open: the engine says so
         self._typed(turn, inbound.text)
         return True
 

@@ -40,7 +40,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "greet": "Hi!",
         "thanks": "You're welcome!",
         "already_booked": "{parcel} is booked for {label}. Reply HELP if you need anything.",
-        "no_case": "Hi! We have no open delivery issue for this number. Reply HELP for help.",
+        "no_case": "Hi! We have no open delivery issue for you right now. Reply HELP for help.",
         "choose_new": "Sure. Pick a new delivery time for {parcel}, or tell us a day and time:",
         "no_windows": "Sorry, there are no delivery times to book right now. A person from our "
                       "team will contact you.",
@@ -103,7 +103,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "thanks": "¡De nada!",
         "already_booked": "{parcel} está reservado para el {label}. Responda HELP si necesita "
                           "algo.",
-        "no_case": "¡Hola! No tenemos ninguna entrega pendiente para este número. "
+        "no_case": "¡Hola! Ahora no tenemos ninguna entrega pendiente para usted. "
                    "Responda HELP para ayuda.",
         "choose_new": "Claro. Elija un nuevo horario para {parcel}, o díganos día y hora:",
         "no_windows": "Lo sentimos, ahora no hay horarios disponibles. Una persona de nuestro "

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from channels.render import segments
 from fakes.media_server import FakeMediaServer
-from fakes.telegram_updates import callback_update
+from fakes.telegram_updates import callback_update, document_update, photo_update
 from support import System
 
 CHANNELS = ("sms", "telegram")
@@ -103,31 +105,20 @@ class Chatter:
         return self.chat.buttons(self.last) if self.chat is not None else []
 
     def choose(self, n: int) -> None:
-        """Pick the ``n``th choice of the last message read."""
+        """Pick the ``n``th choice of the last message read that offered choices."""
         if self.sms is not None:
             assert len(self.choices()) >= n, self.choices()
             self.sms.say(str(n))
             return
-        markup = self.last.get("reply_markup") or {}
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                if button["callback_data"] == str(n):
-                    self._press(button["callback_data"])
-                    return
-        raise AssertionError(f"no choice button {n} on {self.last!r}")
+        self._press(lambda button: button["callback_data"] == str(n), f"choice {n}")
 
     def tap(self, label: str, typed: str) -> None:
-        """Telegram: press the quick-reply button ``label``; SMS: type ``typed``."""
+        """Telegram: press the quick-reply button ``label`` (of the latest message read that
+        has it: an earlier message's buttons stay on screen); SMS: type ``typed``."""
         if self.sms is not None:
             self.sms.say(typed)
             return
-        markup = self.last.get("reply_markup") or {}
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                if button["text"] == label:
-                    self._press(button["callback_data"])
-                    return
-        raise AssertionError(f"no button {label!r} on {self.last!r}")
+        self._press(lambda button: button["text"] == label, repr(label))
 
     def yes(self) -> None:
         self.tap(YES["telegram"][self.lang], YES["sms"][self.lang])
@@ -139,19 +130,43 @@ class Chatter:
               delay_s: float = 0) -> None:
         """Send a photo: a Telegram photo, or an MMS whose media the fake Twilio serves."""
         if self.chat is not None:
-            self.chat.photo(content, caption or None)
+            self.telegram_photo(content, caption or None)
             return
         assert self.media_server is not None, "an SMS chatter needs the media_server fixture"
         url = self.media_server.add(content, content_type, delay_s=delay_s)
         resp = self.system.mms(self.phone, caption, [url], [content_type])
         assert resp.status_code == 200, resp.text
 
-    def _press(self, data: str) -> None:
-        update_id = self.chat.update_id()
-        update = callback_update(update_id, self.chat_id, data,
-                                 bot_user=self.system.telegram.bot_user)
-        self.pressed.append(update["callback_query"]["id"])
+    def telegram_photo(self, content: bytes, caption: str | None = None,
+                       file_size: int | None = None) -> None:
+        """A Telegram photo from this customer's app (in its language)."""
+        file_id = self.system.telegram.add_file(content, file_size=file_size)
+        update = photo_update(self.chat.update_id(), self.chat_id, file_id, caption)
+        update["message"]["from"]["language_code"] = self.lang
         self.chat.post(update)
+
+    def telegram_document(self, content: bytes, name: str, mime: str) -> None:
+        """A Telegram document (a file not sent as a photo) from this customer's app."""
+        file_id = self.system.telegram.add_file(content)
+        update = document_update(self.chat.update_id(), self.chat_id, file_id, name, mime,
+                                 len(content))
+        update["message"]["from"]["language_code"] = self.lang
+        self.chat.post(update)
+
+    def _press(self, wanted: Callable[[dict[str, Any]], bool], what: str) -> None:
+        """Press the first button ``wanted`` finds, latest message read first."""
+        for message in reversed(self.chat.messages()[:self.chat.read]):
+            markup = message.get("reply_markup") or {}
+            found = [b for row in markup.get("inline_keyboard", []) for b in row if wanted(b)]
+            if found:
+                update_id = self.chat.update_id()
+                update = callback_update(update_id, self.chat_id, found[0]["callback_data"],
+                                         bot_user=self.system.telegram.bot_user)
+                update["callback_query"]["from"]["language_code"] = self.lang  # the app's
+                self.pressed.append(update["callback_query"]["id"])
+                self.chat.post(update)
+                return
+        raise AssertionError(f"no button {what} in the messages read so far")
 
     # -- the end of a conversation -------------------------------------------
     def silence(self) -> None:
@@ -173,6 +188,16 @@ class Chatter:
         if self.sms is not None:
             return [m["body"] for m in self.sms.messages()]
         return [m["text"] for m in self.chat.messages()]
+
+
+def plain(text: str) -> str:
+    """``text`` without accents, as a long Spanish SMS is folded to GSM-7 ("dirección")."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def says(text: str, *phrases: str) -> bool:
+    """True when ``text`` contains every phrase, accents aside."""
+    return all(plain(p) in plain(text) for p in phrases)
 
 
 def callbacks(system: System, *types: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chatter import EVERY_WAY, Chatter, callback_types, callbacks
+from chatter import EVERY_WAY, Chatter, callback_types, callbacks, says
+
 from support import failed_event
 
 BOOKED = {"en": "Booked", "es": "Reservado"}
@@ -27,7 +28,7 @@ def test_reschedule_by_choice_books_the_window_and_resolves_the_case(system, cha
     case_id = me.open(event)
 
     first = me.first()
-    assert ("couldn't deliver" if lang == "en" else "no pudo entregar") in first
+    assert says(first, "couldn't deliver" if lang == "en" else "no pudo entregar")
     offered = me.choices()
     assert len(offered) == 3
     if channel == "sms":
@@ -64,7 +65,7 @@ def test_address_in_free_text_is_confirmed_and_sent_with_instructions(system, ch
     event = failed_event(type_="delivery.address_invalid", reason="address_not_found")
     case_id = me.open(event)
     first = me.first()
-    assert ("couldn't find the address" if lang == "en" else "no encontró la dirección") in first
+    assert says(first, "couldn't find the address" if lang == "en" else "no encontró la dirección")
 
     me.say(NEW_ADDRESS[lang])
     confirm = me.reply()
@@ -73,10 +74,10 @@ def test_address_in_free_text_is_confirmed_and_sent_with_instructions(system, ch
         assert me.buttons() == (["Yes", "No"] if lang == "en" else ["Sí", "No"])
     me.yes()
     ask = me.reply()
-    assert ("delivery instructions" if lang == "en" else "instrucción de entrega") in ask
+    assert says(ask, "delivery instructions" if lang == "en" else "instrucción de entrega")
     me.say(INSTRUCTIONS[lang])
     saved = me.reply()
-    assert ("Thank you" if lang == "en" else "Gracias") in saved and "45 Elm Street" in saved
+    assert says(saved, "Thank you" if lang == "en" else "Gracias", "45 Elm Street")
 
     data = callbacks(system, "case.address_changed")["case.address_changed"]
     assert data["case_id"] == case_id
@@ -160,7 +161,7 @@ def test_telegram_customer_switches_to_the_address_flow_in_spanish(system):
     me.open(failed_event())
     me.first()
     me.say("mi dirección está mal")
-    assert "dirección" in me.reply()
+    assert says(me.reply(), "dirección")
     me.say("45 Elm Street apto 2, Boston MA 02110")
     assert "45 Elm Street" in me.reply()
     me.yes()
@@ -170,3 +171,33 @@ def test_telegram_customer_switches_to_the_address_flow_in_spanish(system):
     data = callbacks(system, "case.address_changed")["case.address_changed"]
     assert data["address"]["line2"] == "Apto 2" and data["instructions"] is None
     me.silence()
+
+
+# -- a newer event overtakes the conversation ----------------------------------------
+@EVERY_WAY
+def test_a_delivered_event_mid_confirmation_closes_the_case_and_books_nothing(
+        system, channel, lang):
+    me = Chatter(system, channel, lang)
+    event = failed_event()
+    case_id = me.open(event)
+    me.first()
+    offered = me.choices()
+    me.choose(1)
+    assert offered[0] in me.reply()
+
+    delivered = failed_event(type_="delivery.delivered", windows=False,
+                             tracking=event["shipment"]["tracking_number"])
+    assert me.open(delivered) == case_id
+    told = me.reply()
+    assert says(told, "has been delivered" if lang == "en" else "ya fue entregado", "A-1001")
+    data = callbacks(system, "case.resolved")["case.resolved"]
+    assert data["case_id"] == case_id and data["resolution"] == "delivered"
+    assert system.case(case_id).status == "resolved"
+
+    me.yes()  # a late answer to the confirmation question
+    late = me.reply()
+    assert says(late, "no open delivery issue" if lang == "en"
+                else "ninguna entrega pendiente")
+    me.silence()
+    assert callback_types(system) == ["case.resolved"]
+    assert system.case(case_id).resolution["outcome"] == "delivered"

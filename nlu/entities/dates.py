@@ -1,11 +1,11 @@
 """Date entities (English and Spanish), resolved to ``"YYYY-MM-DD"``.
 
 Understands relative words ("today", "tmrw", "day after tomorrow", "pasado mañana",
-"in 3 days", "en una semana"), weekdays with optional modifiers ("fri", "next monday",
-"el próximo lunes", "friday next week"), day of month ("the 30th", "el 30", "el día 2"),
-month-name dates ("Dec 2", "December 2nd, 2026", "2 de diciembre") and numeric dates
-("12/2", "12/2/2026", ISO "2026-12-02"). All resolution is relative to ``today``, the
-reference day *in the shipment's timezone* (see :func:`local_today`).
+"yesterday", "ayer", "in 3 days", "en una semana"), weekdays with optional modifiers
+("fri", "next monday", "el próximo lunes", "friday next week"), day of month ("the 30th",
+"el 30", "el día 2"), month-name dates ("Dec 2", "December 2nd, 2026", "2 de diciembre")
+and numeric dates ("12/2", "12/2/2026", ISO "2026-12-02"). All resolution is relative to
+``today``, the reference day *in the shipment's timezone* (see :func:`local_today`).
 
 Rules: a bare weekday, "this <weekday>" and "next <weekday>" all mean the nearest such
 day strictly after today; a day of month means its next occurrence (today counts); a
@@ -57,7 +57,9 @@ _SUFFIX = r"(?:st|nd|rd|th)"
 _NOT_TIME = r"(?!\s*(?::\d|h\b|hrs?\b|a\.?m\b|p\.?m\b|de\s+la\b|/|\.\d))"
 
 _RELATIVE = re.compile(
-    rf"(?P<after>\b(?:the\s+)?day\s+after\s+(?:{TOMORROW_ALT})\b|\bpasado\s+manana\b)"
+    r"(?P<before>\b(?:the\s+)?day\s+before\s+yesterday\b|\bantea?yer\b)"
+    r"|(?P<yesterday>\b(?:yesterday|yday|ystrdy|ayer)\b)"
+    rf"|(?P<after>\b(?:the\s+)?day\s+after\s+(?:{TOMORROW_ALT})\b|\bpasado\s+manana\b)"
     rf"|(?P<tomorrow>\b(?:{TOMORROW_ALT})\b|(?<!la\s)(?<!esta\s)(?<!hasta\s)\bmanana\b)"
     r"|(?P<today>\b(?:today|tdy|2day|tonight|tonite|2nite|2night|hoy"
     r"|this\s+(?:morning|afternoon|evening)|esta\s+(?:manana|tarde|noche))\b)")
@@ -136,7 +138,8 @@ def _candidates(f: Folded, today: date, day_first: bool) -> list[Entity]:
             out.append(make_entity(f, "date", value.isoformat(), m.start(), m.end()))
 
     for m in _RELATIVE.finditer(text):
-        offset = 2 if m.group("after") else 1 if m.group("tomorrow") else 0
+        offset = 2 if m.group("after") else 1 if m.group("tomorrow") else \
+            -2 if m.group("before") else -1 if m.group("yesterday") else 0
         add(m, today + timedelta(days=offset))
     for m in _IN_DAYS.finditer(text):
         n = _number(m.group("n"))
