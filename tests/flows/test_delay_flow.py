@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from replies import fits, said
 
 from bot.models import Case, Reply
 from channels.render import render_sms, segments
@@ -35,15 +36,6 @@ def make_ctx(lang: str = "en", trigger: str = "event", eta: str | None = ETA) ->
     return FlowContext(case=case, now=NOW, language=lang, trigger=trigger)
 
 
-def fits(step: Step) -> Step:
-    """Every reply of ``step`` fits two SMS segments once rendered."""
-    for reply in step.replies:
-        assert segments(render_sms(reply.text, reply.choices)) <= 2, reply.text
-    return step
-
-
-def said(step: Step) -> str:
-    return " ".join(r.text for r in fits(step).replies)
 
 
 def asked(lang: str = "en") -> dict:
