@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 
 from bot.redis_server import redis_server_binary
 from fakes.media_server import FakeMediaServer
@@ -90,6 +91,14 @@ def redis_url() -> Iterator[str]:
     proc.terminate()
     proc.wait(10)
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    """A requests session that never goes through an environment proxy."""
+    with requests.Session() as session:
+        session.trust_env = False
+        yield session
 
 
 @pytest.fixture

@@ -26,14 +26,6 @@ SERVICE = "MG" + "ab" * 16
 
 
 @pytest.fixture
-def http() -> Iterator[requests.Session]:
-    """A requests session that never goes through an environment proxy."""
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
-
-
-@pytest.fixture
 def twilio_fake() -> Iterator[FakeTwilioAPI]:
     with FakeTwilioAPI(auth_token=TOKEN) as fake:
         yield fake

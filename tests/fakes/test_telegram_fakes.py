@@ -36,14 +36,6 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 
 
 @pytest.fixture
-def http() -> Iterator[requests.Session]:
-    """A requests session that never goes through an environment proxy."""
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
-
-
-@pytest.fixture
 def tg() -> Iterator[FakeTelegramAPI]:
     with FakeTelegramAPI() as fake:
         yield fake
