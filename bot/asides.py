@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.models import CLOSED_STATUSES, Case, Reply
 from flows.base import FlowContext
-from flows.messages import say
+from flows.messages import parcel_ref, say
 from flows.status import MAX_INSTRUCTIONS, instructions_in, status_text
 from nlu.base import ParseResult
 
@@ -78,7 +78,7 @@ class Asides:
         if len(open_cases) > 1:
             conv.pending = {"kind": "which_parcel", "cases": [c.id for c in open_cases[:5]]}
             turn.replies.append(Reply(say(ctx.language, "status.which"),
-                                      tuple(self.engine.parcel(c, ctx.language)
+                                      tuple(parcel_ref(c, ctx.language)
                                             for c in open_cases[:5])))
             return
         turn.replies.append(Reply(self.status(open_cases[0], ctx.language)))
@@ -90,7 +90,7 @@ class Asides:
             if entry["kind"] == "event.received" and entry.get("occurred_at"):
                 latest = datetime.fromisoformat(entry["occurred_at"])
                 break
-        return status_text(case, lang, latest, self.engine.parcel(case, lang))
+        return status_text(case, lang, latest, parcel_ref(case, lang))
 
     # -- delivery instructions ---------------------------------------------------
     def _save_instructions(self, turn: Turn, text: str, ctx: FlowContext) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import secrets
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.engine import Engine, Turn
 from bot.events import CLOSING_TYPES, ExceptionEvent
 from bot.links import deep_link, link_key
-from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, OPEN, RESOLVED, Case, Reply, Window
+from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, OPEN, RESOLVED, Case, Reply
 from bot.store import now_iso
-from flows.messages import language_of, say
-from flows.registry import FLOWS, flow_for_case
+from flows.messages import language_of, parcel_ref, say
+from flows.registry import flow_for_case
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,6 @@ class CaseOpener:
             updated_at=now,
         )
 
-    def offers(self, case: Case, now: datetime) -> list[Window]:
-        return self.engine.offers(case, now)
-
     def telegram_link(self, case_id: str) -> str | None:
         """The deep link that opens this case in Telegram, when Telegram is set up."""
         username = self.settings.telegram_bot_username
@@ -113,14 +109,13 @@ class CaseOpener:
         with self.store.conversation_lock(*channel):
             conv = self.store.get_conversation(*channel)
             conv.case_id, conv.language = case.id, case.language
-            conv.flow = flow_for_case(case)
             conv.reminded, conv.pending = False, None
             case = Case.from_dict({**case.to_dict(), "status": AWAITING_CUSTOMER})
             turn = Turn(case=case, conv=conv, timeline=timeline, case_index=recipients)
-            ctx = self.engine.context(case, conv.language)
-            flow = FLOWS[conv.flow]
-            offers = self.offers(case, ctx.now) if conv.flow == "reschedule" else []
-            self.engine.apply(turn, flow.start(ctx, offers), ctx)
+            self.engine.start_flow(turn, flow_for_case(case),
+                                   self.engine.context(case, conv.language))
+            if channel[0] == "sms":  # a carrier rule: the first text says how to opt out
+                turn.replies.append(Reply(say(conv.language, "stop_hint")))
             link = self.telegram_link(case.id) if channel[0] == "sms" and existing is None \
                 and self._invite(event) else None
             if link:
@@ -147,8 +142,7 @@ class CaseOpener:
             if conv is not None and conv.case_id == case.id:
                 if conv.flow and conv.state.get("step") != "done":
                     turn.replies.append(Reply(say(conv.language, f"closed.{outcome}",
-                                                  parcel=self.engine.parcel(case,
-                                                                            conv.language))))
+                                                  parcel=parcel_ref(case, conv.language))))
                 conv.flow, conv.state, conv.case_id, conv.pending = None, {}, None, None
             self.engine.commit(turn, key_base=f"event:{webhook_id}", proactive=True)
         return case.id

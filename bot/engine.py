@@ -46,7 +46,6 @@ from flows.base import (
 from flows.calendar import business_windows
 from flows.messages import LANGUAGES, say
 from flows.registry import FLOWS, SWITCH_INTENTS
-from flows.reschedule import parcel_ref
 from nlu.base import NLU, Intent, ParseResult
 
 log = logging.getLogger("doorstep.engine")
@@ -92,6 +91,7 @@ class Turn:
     callbacks: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     closed: bool = False  # the case closed in this turn: its parcel has no open case now
     case_index: list[tuple[str, str]] = field(default_factory=list)  # recipients to index
+    detached: list[Conversation] = field(default_factory=list)  # left by a customer who moved
 
 
 class Engine:
@@ -154,16 +154,13 @@ class Engine:
             turn.timeline.append(("customer.opted_in", {"channel": inbound.channel}))
             turn.replies.append(Reply(say(lang, "welcome_back")))
             if inbound.start_token is None:
-                if case and case.status not in CLOSED_STATUSES and conv.flow:
-                    turn.replies.append(FLOWS[conv.flow].prompt(conv.state,
-                                                                self.context(case, lang)))
+                self.reprompt(turn)
                 return
         elif opted_out:
             return  # after STOP, nothing is sent until START
         if keyword == "help":
             turn.replies.append(Reply(say(lang, "help", carrier=_carrier(case))))
-            if case and case.status not in CLOSED_STATUSES and conv.flow:
-                turn.replies.append(FLOWS[conv.flow].prompt(conv.state, self.context(case, lang)))
+            self.reprompt(turn)
             return
         if inbound.channel == "telegram" and self.linker.handle(turn, inbound):
             return
@@ -174,7 +171,7 @@ class Engine:
             return
         media = self._take_media(turn, inbound)
         if not inbound.text.strip():
-            if media and conv.flow == "damage" and case.status not in CLOSED_STATUSES \
+            if media and FLOWS[conv.flow].accepts_media and case.status not in CLOSED_STATUSES \
                     and case.status != ESCALATED:
                 parse = ParseResult(text="", intent=Intent("inform", 1.0), language=lang)
                 ctx = self.context(case, lang, media)
@@ -218,7 +215,7 @@ class Engine:
     def _take_media(self, turn: Turn, inbound: Inbound) -> tuple[MediaItem, ...]:
         """Fetch, check and store this message's files; tell the customer about refusals."""
         lang = turn.conv.language
-        refused = [*("unsupported" for _ in inbound.unsupported)]
+        refused = ["unsupported"] * len(inbound.unsupported)
         items: list[MediaItem] = []
         if inbound.media:
             if self.media is None:
@@ -279,15 +276,22 @@ class Engine:
         windows = business_windows(now, case.timezone, self.settings.holidays,
                                    self.settings.booking_days)
         cap = self.settings.window_capacity
-        return [w for w in windows if self.store.window_load(w) < cap]
+        return [w for w, load in zip(windows, self.store.window_loads(windows), strict=True)
+                if load < cap]
 
     def switch(self, turn: Turn, name: str, ctx: FlowContext,
                parse: ParseResult | None = None) -> None:
         """Leave the current flow for ``name``, started as the customer's own request."""
         turn.timeline.append(("flow.switched", {"from": turn.conv.flow, "to": name}))
-        turn.conv.flow = name
         turn.conv.pending = None
-        ctx = self.context(ctx.case, ctx.language, ctx.media, trigger="customer")
+        self.start_flow(turn, name, self.context(ctx.case, ctx.language, ctx.media,
+                                                 trigger="customer"), parse)
+
+    def start_flow(self, turn: Turn, name: str, ctx: FlowContext,
+                   parse: ParseResult | None = None) -> None:
+        """Make ``name`` the conversation's flow and open it (with windows to offer, if it
+        books them)."""
+        turn.conv.flow = name
         offers = self.offers(ctx.case, ctx.now) if name == "reschedule" else []
         self.apply(turn, FLOWS[name].start(ctx, offers, parse), ctx)
 
@@ -302,9 +306,6 @@ class Engine:
         prompt = FLOWS[conv.flow].prompt(conv.state, self.context(case, conv.language))
         text = f"{prefix} {prompt.text}" if prefix else prompt.text
         turn.replies.append(Reply(text, prompt.choices, prompt.quick_replies))
-
-    def parcel(self, case: Case, lang: str) -> str:
-        return parcel_ref(case, lang)
 
     def case_conversation(self, case: Case) -> Conversation | None:
         """The conversation a case's proactive messages go to (Telegram first), if any."""
@@ -362,15 +363,12 @@ class Engine:
         conv, case = turn.conv, turn.case
         if conv is None:
             turn.replies = []
-        # "Reply STOP" is an SMS carrier rule; on Telegram customers block the bot or /stop.
-        skip = {say(lang, "stop_hint") for lang in LANGUAGES} if conv and conv.channel != "sms" \
-            else set()
         outs = [Outbound(key=f"{key_base}:{i}", channel=conv.channel, to=conv.address,
                          text=r.text, choices=r.choices, case_id=case.id if case else None,
                          proactive=proactive, timezone=case.timezone if case else None,
                          quick_replies=r.quick_replies, ask_contact=r.ask_contact,
                          language=conv.language)
-                for i, r in enumerate(turn.replies) if r.text and r.text not in skip]
+                for i, r in enumerate(turn.replies) if r.text]
         deferred_until = self.dispatcher.send(outs) if outs else None
         for kind, data in turn.callbacks:
             full = {"case_id": case.id, "tracking_number": case.tracking_number,
@@ -396,6 +394,8 @@ class Engine:
                 self.store.append_timeline(case.id, "callback.queued", pipe, type=kind)
         if conv is not None:
             self.store.save_conversation(conv, pipe)
+        for other in turn.detached:
+            self.store.save_conversation(other, pipe)
         if mark:
             self.store.mark_inbound(*mark, pipe=pipe)
         pipe.execute()

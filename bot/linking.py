@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from bot.links import case_from_token, link_key
 from bot.models import CLOSED_STATUSES, Case, Conversation, Inbound, Reply
 from bot.phones import normalise_phone
-from flows.messages import language_of, say
-from flows.registry import FLOWS, flow_for_case
+from flows.messages import language_of, parcel_ref, say
+from flows.registry import flow_for_case
 
 if TYPE_CHECKING:
     from bot.engine import Engine, Turn
@@ -147,8 +147,7 @@ class Linker:
 
     def link(self, turn: Turn, case: Case, method: str) -> None:
         """Attach this chat to ``case`` and carry on its dialogue here."""
-        conv = turn.conv
-        engine = self.engine
+        conv, engine = turn.conv, self.engine
         continuing = conv.case_id == case.id and bool(conv.flow)
         self.store.clear_link_failures(conv.address)
         source = engine.case_conversation(case)
@@ -156,22 +155,16 @@ class Linker:
             and (source.channel, source.address) != (conv.channel, conv.address)
         conv.case_id, conv.language, conv.pending = case.id, case.language, None
         turn.case = Case.from_dict({**case.to_dict(), "telegram_chat_id": int(conv.address)})
-        self.store.index_case(turn.case, [("telegram", conv.address)])
+        turn.case_index.append(("telegram", conv.address))
         turn.timeline.append(("telegram.linked", {"method": method}))
-        lang = conv.language
-        turn.replies.append(Reply(say(lang, "link.done", parcel=engine.parcel(case, lang))))
-        if moved:
+        turn.replies.append(Reply(say(conv.language, "link.done",
+                                      parcel=parcel_ref(case, conv.language))))
+        if moved:  # the dialogue leaves SMS where it stood and carries on here
             conv.flow, conv.state = source.flow, source.state
-            self.store.save_conversation(Conversation(source.channel, source.address,
-                                                      language=source.language,
-                                                      turns=source.turns))
-            turn.replies.append(FLOWS[conv.flow].prompt(conv.state, engine.context(turn.case,
-                                                                                   lang)))
-        elif continuing:
-            turn.replies.append(FLOWS[conv.flow].prompt(conv.state, engine.context(turn.case,
-                                                                                   lang)))
+            turn.detached.append(Conversation(source.channel, source.address,
+                                              language=source.language, turns=source.turns))
+        if moved or continuing:
+            engine.reprompt(turn)
         else:
-            conv.flow = flow_for_case(turn.case)
-            ctx = engine.context(turn.case, lang)
-            step = FLOWS[conv.flow].start(ctx, engine.offers(turn.case, ctx.now))
-            engine.apply(turn, step, ctx)
+            engine.start_flow(turn, flow_for_case(turn.case),
+                              engine.context(turn.case, conv.language))

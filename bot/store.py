@@ -257,6 +257,13 @@ class Store:
     def window_load(self, window: Window) -> int:
         return int(self.redis.get(self._capacity_key(window)) or 0)
 
+    def window_loads(self, windows: list[Window]) -> list[int]:
+        """Slots taken in each window, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)  # not MGET: keys live in many slots
+        for window in windows:
+            pipe.get(self._capacity_key(window))
+        return [int(r or 0) for r in pipe.execute()]
+
     # -- outbound messages -------------------------------------------------
     def outbound_record(self, key: str) -> dict[str, str]:
         raw = self.redis.hgetall(key_for("out", key))

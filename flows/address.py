@@ -36,8 +36,8 @@ from flows.address_parts import (
     read_unit,
 )
 from flows.base import Callback, Escalate, FlowContext, Resolve, Step, UpdateCase
-from flows.messages import add_texts, say
-from flows.reschedule import CONFIRMING, parcel_ref
+from flows.messages import add_texts, greeting_name, parcel_ref, say
+from flows.reschedule import CONFIRMING
 from nlu.base import ParseResult
 
 MAX_MISSES = 3  # unreadable answers in a row before a person takes over
@@ -142,6 +142,7 @@ class AddressFlow:
     """The address correction dialogue (``delivery.address_invalid`` and the like)."""
 
     name = "address"
+    accepts_media = False
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],
@@ -154,10 +155,10 @@ class AddressFlow:
             if parse is not None and find_address(parse) is not None:
                 return self.step(state, parse, ctx)
             return Step(state, (Reply(say(lang, "address.ask", parcel=parcel)),))
-        name = f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
+        name = greeting_name(case)
         text = say(lang, "address.notify", name=name, carrier=case.carrier.title(),
                    parcel=parcel)
-        return Step(state, (Reply(text), Reply(say(lang, "stop_hint"))))
+        return Step(state, (Reply(text),))
 
     def step(self, state: dict[str, Any], parse: ParseResult, ctx: FlowContext) -> Step:
         current = state["step"]

@@ -123,6 +123,7 @@ class FlowContext:
 
 class Flow(Protocol):
     name: str
+    accepts_media: bool  # whether a message of photos alone goes to ``step``
 
     def start(self, ctx: FlowContext, offers: list[Window],
               parse: ParseResult | None = None) -> Step:

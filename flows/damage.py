@@ -13,8 +13,7 @@ from typing import Any
 
 from bot.models import Case, Reply, Window
 from flows.base import Callback, Escalate, FlowContext, Resolve, Step
-from flows.messages import add_texts, say
-from flows.reschedule import parcel_ref
+from flows.messages import add_texts, greeting_name, parcel_ref, say
 from nlu.base import ParseResult
 from nlu.text import canonicalize
 
@@ -178,6 +177,7 @@ class DamageFlow:
     """The damage-claim dialogue for ``delivery.damaged`` cases and customer reports."""
 
     name = "damage"
+    accepts_media = True  # photos alone are an answer here
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],
@@ -195,10 +195,10 @@ class DamageFlow:
                 intent = parse.intent.name if parse is not None else "report_damage"
                 return self._describe(state, text, intent, ctx)
             return Step(state, (Reply(say(lang, "damage.ask_description")),))
-        name = f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
+        name = greeting_name(case)
         text = say(lang, "damage.notify", name=name, carrier=case.carrier.title(),
                    parcel=parcel_ref(case, lang))
-        return Step(state, (Reply(text), Reply(say(lang, "stop_hint"))))
+        return Step(state, (Reply(text),))
 
     def step(self, state: dict[str, Any], parse: ParseResult, ctx: FlowContext) -> Step:
         if state["step"] in ("done", "escalated"):

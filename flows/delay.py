@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.models import Reply, Window
 from flows.base import Callback, Escalate, FlowContext, Resolve, Step, SwitchFlow
-from flows.messages import add_texts, day_label, say
-from flows.reschedule import parcel_ref
+from flows.messages import add_texts, greeting_name, moment_label, parcel_ref, say
 from nlu.base import ParseResult
 from nlu.text import canonicalize
 
@@ -68,22 +66,11 @@ add_texts({
 })
 
 
-def eta_label(lang: str, when: datetime, tz: str) -> str:
-    """``Thu Nov 26, 5pm`` / ``jue 26 nov, 17 h`` (``5:30pm`` / ``17:30 h``) in ``tz``."""
-    local = when.astimezone(ZoneInfo(tz))
-    day = day_label(lang, local.date())
-    if lang == "es":
-        clock = f"{local.hour}:{local.minute:02d}" if local.minute else f"{local.hour}"
-        return f"{day}, {clock} h"
-    hour = local.hour % 12 or 12
-    clock = f"{hour}:{local.minute:02d}" if local.minute else f"{hour}"
-    return f"{day}, {clock}{'am' if local.hour < 12 else 'pm'}"
-
-
 class DelayFlow:
     """The dialogue for ``delivery.delayed`` cases."""
 
     name = "delay"
+    accepts_media = False
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],
@@ -95,10 +82,10 @@ class DelayFlow:
             if parse is not None and self._wants_other_time(parse):
                 return Step({**state, "step": "switched"}, (), (SwitchFlow("reschedule"),))
             return Step(state, (self.prompt(state, ctx),))
-        name = f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
+        name = greeting_name(case)
         text = say(lang, "delay.notify", name=name, carrier=case.carrier.title(),
                    parcel=parcel_ref(case, lang), eta=self._eta(state, ctx))
-        return Step(state, (Reply(text, self._labels(lang)), Reply(say(lang, "stop_hint"))))
+        return Step(state, (Reply(text, self._labels(lang)),))
 
     def step(self, state: dict[str, Any], parse: ParseResult, ctx: FlowContext) -> Step:
         if state["step"] != "ask":
@@ -165,7 +152,7 @@ class DelayFlow:
         if not state.get("new_eta"):
             return say(ctx.language, "delay.eta_unknown")
         when = datetime.fromisoformat(state["new_eta"])
-        return eta_label(ctx.language, when, ctx.case.timezone)
+        return moment_label(ctx.language, when, ctx.case.timezone)
 
     def _labels(self, lang: str) -> tuple[str, ...]:
         return tuple(say(lang, f"delay.choice.{c}") for c in CHOICES)

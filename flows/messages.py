@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.models import Window
+from bot.models import Case, Window
 
 LANGUAGES = ("en", "es")
 
@@ -147,6 +147,17 @@ MONTHS = {"en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", 
                  "dic")}
 
 
+def parcel_ref(case: Case, lang: str) -> str:
+    """How we name the parcel: ``your parcel A-1001`` (order ref, else tracking tail)."""
+    ref = case.order_ref or ("…" + case.tracking_number[-6:])
+    return say(lang, "parcel", ref=ref)
+
+
+def greeting_name(case: Case) -> str:
+    """`` Ana`` for ``Hi{name}``, or nothing when the shipper gave no name."""
+    return f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
+
+
 def add_texts(texts: dict[str, dict[str, str]]) -> None:
     """Register a flow's own texts; each key must be new and given in every language."""
     keys = {lang: set(texts.get(lang, {})) for lang in LANGUAGES}
@@ -208,3 +219,15 @@ def window_label(lang: str, window: Window, tz: str) -> str:
                                                                                end.minute)
     span = f"{s}-{e}{e_suffix}" if s_suffix == e_suffix else f"{s}{s_suffix}-{e}{e_suffix}"
     return f"{day}, {span}"
+
+
+def moment_label(lang: str, when: datetime, tz: str) -> str:
+    """``Thu Nov 26, 5pm`` / ``jue 26 nov, 17 h`` (``5:30pm`` / ``17:30 h``) in ``tz``."""
+    local = when.astimezone(ZoneInfo(tz))
+    day = day_label(lang, local.date())
+    if lang == "es":
+        clock = f"{local.hour}:{local.minute:02d}" if local.minute else f"{local.hour}"
+        return f"{day}, {clock} h"
+    hour = local.hour % 12 or 12
+    clock = f"{hour}:{local.minute:02d}" if local.minute else f"{hour}"
+    return f"{day}, {clock}{'am' if local.hour < 12 else 'pm'}"

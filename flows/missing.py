@@ -12,8 +12,7 @@ from typing import Any
 
 from bot.models import Reply, Window
 from flows.base import Callback, Escalate, FlowContext, Step
-from flows.messages import add_texts, say
-from flows.reschedule import parcel_ref
+from flows.messages import add_texts, greeting_name, parcel_ref, say
 from nlu.base import ParseResult
 from nlu.text import canonicalize
 
@@ -79,6 +78,7 @@ class MissingFlow:
     """The missing-parcel dialogue for ``delivery.misrouted`` cases and "never arrived"."""
 
     name = "missing"
+    accepts_media = False
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],
@@ -92,10 +92,10 @@ class MissingFlow:
             if parse is not None and _says_when_checked(parse):
                 return self._ask_checked(self._with_last_checked(state, parse), ctx)
             return self._ask_last_checked(state, ctx)
-        name = f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
+        name = greeting_name(case)
         text = say(lang, "missing.notify", name=name, carrier=case.carrier.title(),
                    parcel=parcel_ref(case, lang))
-        return Step(state, (Reply(text), Reply(say(lang, "stop_hint"))))
+        return Step(state, (Reply(text),))
 
     def step(self, state: dict[str, Any], parse: ParseResult, ctx: FlowContext) -> Step:
         step, intent, text = state["step"], parse.intent.name, parse.text.strip()

@@ -11,20 +11,23 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.models import Case, Reply, Window
+from bot.models import Reply, Window
 from flows.base import Callback, Escalate, FlowContext, Reserve, Resolve, Step
 from flows.calendar import match_windows, nearest_windows, not_offered_reason
-from flows.messages import day_label, reason_text, say, window_label, yes_no
+from flows.messages import (
+    day_label,
+    greeting_name,
+    parcel_ref,
+    reason_text,
+    say,
+    window_label,
+    yes_no,
+)
 from nlu.base import ParseResult
 
 SHOWN = 3  # windows listed at once: an SMS holds about three comfortably
 # At the yes/no question, "ok thanks" / "gracias" accept, as "yes" does.
 CONFIRMING = frozenset({"affirm", "thanks"})
-
-
-def parcel_ref(case: Case, lang: str) -> str:
-    ref = case.order_ref or ("…" + case.tracking_number[-6:])
-    return say(lang, "parcel", ref=ref)
 
 
 def _windows(items: list[dict[str, str]]) -> list[Window]:
@@ -54,6 +57,7 @@ class RescheduleFlow:
     """The reschedule dialogue for ``delivery.failed`` cases."""
 
     name = "reschedule"
+    accepts_media = False
 
     # -- helpers -----------------------------------------------------------
     def _labels(self, windows: list[Window], ctx: FlowContext) -> tuple[str, ...]:
@@ -91,11 +95,10 @@ class RescheduleFlow:
                 return self.step(state, parse, ctx)
             text = say(lang, "choose_new", parcel=parcel_ref(case, lang))
             return Step(state, (Reply(text, self._labels(offers[:SHOWN], ctx)),))
-        name = f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
+        name = greeting_name(case)
         text = say(lang, "notify_failed", name=name, carrier=case.carrier.title(),
                    parcel=parcel_ref(case, lang), reason=reason_text(lang, case.reason))
-        return Step(state, (Reply(text, self._labels(offers[:SHOWN], ctx)),
-                            Reply(say(lang, "stop_hint"))))
+        return Step(state, (Reply(text, self._labels(offers[:SHOWN], ctx)),))
 
     def prompt(self, state: dict[str, Any], ctx: FlowContext) -> Reply:
         lang = ctx.language

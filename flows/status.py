@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.models import ESCALATED, RESOLVED, Case, Window
-from flows.messages import add_texts, reason_text, say, window_label
+from flows.messages import TEXTS, add_texts, moment_label, reason_text, say, window_label
 
 MAX_INSTRUCTIONS = 500
 # Words that make a message an instruction for the driver rather than a request to give one.
@@ -59,20 +58,13 @@ add_texts({
 })
 
 
-def moment_label(lang: str, when: datetime, tz: str) -> str:
-    """``Tue Nov 24, 3pm`` / ``mar 24 nov, 15 h`` in the customer's timezone."""
-    local = when.astimezone(ZoneInfo(tz))
-    return window_label(lang, Window(local, local), tz).rsplit("-", 1)[0] + \
-        (" h" if lang == "es" else ("am" if local.hour < 12 else "pm"))
-
-
 def status_text(case: Case, lang: str, latest: datetime, parcel: str) -> str:
     """Where the parcel stands, from the case's latest event, in plain words."""
     when = moment_label(lang, latest, case.timezone)
     eta = case.details.get("new_eta")
     eta_label = moment_label(lang, datetime.fromisoformat(eta), case.timezone) if eta else ""
     key = f"status.{case.type}"
-    text = say(lang, key if key in _KNOWN else "status.delivery.failed", parcel=parcel,
+    text = say(lang, key if key in TEXTS["en"] else "status.delivery.failed", parcel=parcel,
                when=when, reason=reason_text(lang, case.reason), eta=eta_label)
     text = text[0].upper() + text[1:]
     booked = (case.resolution or {}).get("window")
@@ -84,11 +76,6 @@ def status_text(case: Case, lang: str, latest: datetime, parcel: str) -> str:
     elif case.status == RESOLVED:
         text += " " + say(lang, "status.resolved")
     return text
-
-
-_KNOWN = frozenset({"status.delivery.failed", "status.delivery.delayed",
-                    "status.delivery.damaged", "status.delivery.misrouted",
-                    "status.delivery.address_invalid"})
 
 
 def instructions_in(text: str) -> str | None:
