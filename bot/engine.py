@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.keywords import keyword_of
 from bot.media import MediaIntake
 from bot.models import (
     AWAITING_CUSTOMER,
@@ -50,34 +51,9 @@ from nlu.base import NLU, Intent, ParseResult
 
 log = logging.getLogger("doorstep.engine")
 
-STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
-                        "revoke", "parar", "alto", "baja"})
-START_WORDS = frozenset({"start", "unstop", "yes", "iniciar"})
-HELP_WORDS = frozenset({"help", "info", "ayuda"})
-TELEGRAM_COMMANDS = {"/stop": "stop", "/help": "help"}
 GLOBAL_INTENTS = frozenset({"human", "cancel", "help", "greet", "thanks", "goodbye"})
 # A message carrying one of these is a slot answer for the flow, whatever its intent.
 SLOT_ENTITIES = frozenset({"date", "time_window", "option_number", "tracking_number", "address"})
-
-
-def keyword_of(channel: str, text: str) -> str | None:
-    """STOP/START/HELP on SMS (carrier keywords); ``/stop`` and ``/help`` on Telegram."""
-    if channel == "sms":
-        return sms_keyword(text)
-    word = text.strip().split("@")[0].lower()
-    return TELEGRAM_COMMANDS.get(word)
-
-
-def sms_keyword(text: str) -> str | None:
-    """Carrier keywords: a message that is exactly STOP, START or HELP (or a synonym)."""
-    word = text.strip().strip(".!").lower()
-    if word in STOP_WORDS:
-        return "stop"
-    if word in START_WORDS:
-        return "start"
-    if word in HELP_WORDS:
-        return "help"
-    return None
 
 
 @dataclass

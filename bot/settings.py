@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from dotenv import load_dotenv
 
+from bot.env_values import fraction, http_url, on_off, positive_number, whole_number, whsec
 from bot.errors import ConfigError
 
 GENERATED_ENV = "generated.env"
@@ -92,53 +93,6 @@ class Settings:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
 
 
-def _url(name: str, value: str) -> str:
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL such as https://example.com, "
-                          f"got {value!r}")
-    return value.rstrip("/")
-
-
-def _whsec(name: str, value: str) -> str:
-    body = value.removeprefix("whsec_")
-    try:
-        raw = base64.b64decode(body, validate=True)
-    except ValueError:
-        raw = b""
-    if not value.startswith("whsec_") or len(raw) < 16:
-        raise ConfigError(f"{name} must look like whsec_<base64 of at least 16 bytes>; "
-                          "generate one with `doorstep secret`")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _minutes(env: Mapping[str, str], name: str, default: float) -> float:
-    """A duration in minutes (decimals allowed), returned in seconds."""
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default * 60
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of minutes, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be more than 0 minutes")
-    return value * 60
-
-
 def _clock(name: str, text: str) -> time:
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
@@ -193,19 +147,6 @@ def _schedule(env: Mapping[str, str]) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise ConfigError(f"{name} must be at least 0 and below 1, got {raw!r}")
-    return value
-
-
 def _nlu(env: Mapping[str, str]) -> dict[str, object]:
     backend = (env.get("NLU_BACKEND") or "embedded").strip().lower()
     if backend not in ("embedded", "rasa"):
@@ -214,31 +155,15 @@ def _nlu(env: Mapping[str, str]) -> dict[str, object]:
     if backend == "rasa" and not rasa_url:
         raise ConfigError("RASA_URL is required when NLU_BACKEND=rasa, "
                           "e.g. RASA_URL=http://localhost:5005")
-    try:
-        timeout = float(env.get("RASA_TIMEOUT") or 2.0)
-    except ValueError:
-        raise ConfigError("RASA_TIMEOUT must be a number of seconds, e.g. 2") from None
-    if timeout <= 0:
-        raise ConfigError("RASA_TIMEOUT must be more than 0 seconds")
+    timeout = positive_number(env, "RASA_TIMEOUT", 2.0, "seconds")
     model_dir = env.get("NLU_MODEL_DIR") or None
     return {"nlu_backend": backend,
-            "nlu_threshold": _fraction(env, "NLU_THRESHOLD", Settings.nlu_threshold),
+            "nlu_threshold": fraction(env, "NLU_THRESHOLD", Settings.nlu_threshold),
             "nlu_model_dir": Path(model_dir).resolve() if model_dir else None,
-            "rasa_url": _url("RASA_URL", rasa_url) if rasa_url else None,
+            "rasa_url": http_url("RASA_URL", rasa_url) if rasa_url else None,
             "rasa_token": env.get("RASA_TOKEN") or None,
             "rasa_timeout_s": timeout,
             "nlu_api_token": env.get("NLU_API_TOKEN") or None}
-
-
-def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = (env.get(name) or "").strip().lower()
-    if raw == "":
-        return default
-    if raw in ("on", "true", "1", "yes"):
-        return True
-    if raw in ("off", "false", "0", "no"):
-        return False
-    raise ConfigError(f"{name} must be on or off, got {raw!r}")
 
 
 def _telegram(env: Mapping[str, str]) -> dict[str, object]:
@@ -254,12 +179,12 @@ def _telegram(env: Mapping[str, str]) -> dict[str, object]:
     username = (env.get("TELEGRAM_BOT_USERNAME") or "").strip().lstrip("@") or None
     if username and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", username):
         raise ConfigError("TELEGRAM_BOT_USERNAME must be the bot's @username, e.g. acme_bot")
-    invite = _on_off(env, "TELEGRAM_INVITE_IN_SMS", False)
+    invite = on_off(env, "TELEGRAM_INVITE_IN_SMS", False)
     if invite and not (token and username):
         raise ConfigError("TELEGRAM_INVITE_IN_SMS=on needs TELEGRAM_BOT_TOKEN and "
                           "TELEGRAM_BOT_USERNAME")
     return {"telegram_bot_token": token, "telegram_webhook_secret": secret,
-            "telegram_api_base_url": _url("TELEGRAM_API_BASE_URL",
+            "telegram_api_base_url": http_url("TELEGRAM_API_BASE_URL",
                                           env.get("TELEGRAM_API_BASE_URL")
                                           or "https://api.telegram.org"),
             "telegram_bot_username": username, "telegram_invite_in_sms": invite}
@@ -289,13 +214,8 @@ def _service(env: Mapping[str, str]) -> dict[str, object]:
                               f"{raw_limit!r}") from None
         if limit < 0:
             raise ConfigError("DAMAGE_VALUE_LIMIT must not be negative")
-    mb = _int(env, "MEDIA_MAX_MB", 10, 1)
-    try:
-        timeout = float(env.get("MEDIA_FETCH_TIMEOUT") or 10)
-    except ValueError:
-        raise ConfigError("MEDIA_FETCH_TIMEOUT must be a number of seconds") from None
-    if timeout <= 0:
-        raise ConfigError("MEDIA_FETCH_TIMEOUT must be more than 0 seconds")
+    mb = whole_number(env, "MEDIA_MAX_MB", 10, 1)
+    timeout = positive_number(env, "MEDIA_FETCH_TIMEOUT", 10.0, "seconds")
     return {"service_area": area, "pickup_points": tuple(points), "damage_value_limit": limit,
             "media_max_bytes": mb * 1024 * 1024, "media_fetch_timeout_s": timeout}
 
@@ -308,12 +228,12 @@ def generated_secret() -> str:
 def _events_secret(env: Mapping[str, str], data_dir: Path, generate: bool) -> str:
     value = env.get("EVENTS_WEBHOOK_SECRET")
     if value:
-        return _whsec("EVENTS_WEBHOOK_SECRET", value)
+        return whsec("EVENTS_WEBHOOK_SECRET", value)
     path = data_dir / GENERATED_ENV
     if path.exists():
         for line in path.read_text().splitlines():
             if line.startswith("EVENTS_WEBHOOK_SECRET="):
-                return _whsec("EVENTS_WEBHOOK_SECRET", line.split("=", 1)[1].strip())
+                return whsec("EVENTS_WEBHOOK_SECRET", line.split("=", 1)[1].strip())
     if not generate:
         raise ConfigError("EVENTS_WEBHOOK_SECRET is not set; set it to a whsec_ secret "
                           "(`doorstep secret` prints a new one)")
@@ -345,11 +265,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
     shipper_url = env.get("SHIPPER_WEBHOOK_URL") or None
     shipper_secret = env.get("SHIPPER_WEBHOOK_SECRET") or None
     if shipper_url:
-        shipper_url = _url("SHIPPER_WEBHOOK_URL", shipper_url)
+        shipper_url = http_url("SHIPPER_WEBHOOK_URL", shipper_url)
         if not shipper_secret:
             raise ConfigError("SHIPPER_WEBHOOK_SECRET is required when SHIPPER_WEBHOOK_URL is set")
     if shipper_secret:
-        _whsec("SHIPPER_WEBHOOK_SECRET", shipper_secret)
+        whsec("SHIPPER_WEBHOOK_SECRET", shipper_secret)
 
     sid = env.get("TWILIO_ACCOUNT_SID") or None
     token = env.get("TWILIO_AUTH_TOKEN") or None
@@ -384,7 +304,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         **_telegram(env),  # type: ignore[arg-type]
         **_service(env),  # type: ignore[arg-type]
         data_dir=data_dir,
-        public_url=_url("PUBLIC_URL", env.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
+        public_url=http_url("PUBLIC_URL", env.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
         events_webhook_secret=_events_secret(env, data_dir, generate_secret),
         redis_url=redis_url,
         shipper_webhook_url=shipper_url,
@@ -393,20 +313,20 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         twilio_auth_token=token,
         twilio_from_number=sender,
         twilio_messaging_service_sid=service,
-        twilio_api_base_url=_url("TWILIO_API_BASE_URL",
+        twilio_api_base_url=http_url("TWILIO_API_BASE_URL",
                                  env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com"),
         quiet_hours=_quiet_hours(env),
-        reminder_after_s=_minutes(env, "REMINDER_AFTER_MINUTES", 240),
-        expire_after_s=_minutes(env, "EXPIRE_AFTER_MINUTES", 1440),
+        reminder_after_s=positive_number(env, "REMINDER_AFTER_MINUTES", 240, "minutes") * 60,
+        expire_after_s=positive_number(env, "EXPIRE_AFTER_MINUTES", 1440, "minutes") * 60,
         holidays=_holidays(env),
-        window_capacity=_int(env, "WINDOW_CAPACITY", 40, 1),
-        booking_days=_int(env, "BOOKING_DAYS", 7, 1),
+        window_capacity=whole_number(env, "WINDOW_CAPACITY", 40, 1),
+        booking_days=whole_number(env, "BOOKING_DAYS", 7, 1),
         default_timezone=_timezone(env),
-        queue_threads=_int(env, "QUEUE_WORKER_THREADS", 4, 1),
-        queue_heartbeat_ms=_int(env, "QUEUE_HEARTBEAT_MS", 60_000, 500),
-        queue_maintenance_chance=_int(env, "QUEUE_MAINTENANCE_CHANCE", 1000, 1),
-        outbound_max_retries=_int(env, "OUTBOUND_MAX_RETRIES", 12, 0),
-        outbound_min_backoff_ms=_int(env, "OUTBOUND_MIN_BACKOFF_MS", 5000, 10),
+        queue_threads=whole_number(env, "QUEUE_WORKER_THREADS", 4, 1),
+        queue_heartbeat_ms=whole_number(env, "QUEUE_HEARTBEAT_MS", 60_000, 500),
+        queue_maintenance_chance=whole_number(env, "QUEUE_MAINTENANCE_CHANCE", 1000, 1),
+        outbound_max_retries=whole_number(env, "OUTBOUND_MAX_RETRIES", 12, 0),
+        outbound_min_backoff_ms=whole_number(env, "OUTBOUND_MIN_BACKOFF_MS", 5000, 10),
         callback_retry_schedule_s=_schedule(env),
         log_level=level,
     )
