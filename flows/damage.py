@@ -13,44 +13,14 @@ from typing import Any
 
 from bot.models import Case, Reply, Window
 from flows.base import Callback, Escalate, FlowContext, Resolve, Step
+from flows.damage_words import DONE, SKIP, is_dangerous, mentions, remedy_of, skip_with_reason
 from flows.messages import add_texts, greeting_name, parcel_ref, say
 from nlu.base import ParseResult
-from nlu.text import canonicalize
 
 REMEDIES = ("replacement", "refund", "keep_with_discount")
 MAX_MISSES = 3  # answers in a row the flow could not use before a person takes over
 SOCIAL = frozenset({"greet", "thanks", "goodbye", "help", "affirm", "deny"})
 
-# Phrases in canonical form (lower case, no accents or punctuation: "it's" -> "its").
-DANGER = (
-    "leak", "leaks", "leaking", "leaked", "leakage", "broken glass", "shattered glass", "glass",
-    "sharp", "smoke", "smoking", "smoky", "burning", "burnt", "burned", "chemical", "chemicals",
-    "fumes", "toxic", "acid", "corrosive", "spill", "spilled", "spilling", "spilt",
-    "battery swollen", "swollen battery", "battery is swollen", "bulging battery",
-    "fuga", "gotea", "goteando", "derrame", "derramado", "derramo", "vidrio roto", "vidrio",
-    "vidrios", "cristal roto", "cristal", "cristales", "humo", "humea", "quimico", "quimicos",
-    "quemado", "quemada", "quemandose", "toxico", "acido", "cortante", "bateria hinchada",
-)
-# A danger word right after one of these is denied ("not leaking", "no gotea").
-NEGATORS = frozenset({"not", "no", "isnt", "wasnt", "arent", "dont", "doesnt", "didnt",
-                      "never", "nothing", "without", "nada", "sin", "ni", "nunca"})
-DONE = ("done", "thats all", "thats it", "that is all", "finished", "no more", "all done",
-        "listo", "ya", "eso es todo", "es todo", "terminado", "termine", "nada mas")
-SKIP = ("skip", "no photos", "no photo", "no pictures", "no picture", "no pics", "no pic",
-        "without photos", "sin fotos", "sin foto", "no tengo fotos", "omitir", "saltar")
-# "I can't take photos, my phone is broken" is a skip that already gives its reason.
-CANT = ("cant", "cannot", "unable", "dont have", "no puedo", "no tengo", "broken", "roto",
-        "rota")
-PHOTO = ("photo", "photos", "picture", "pictures", "pic", "pics", "camera", "foto", "fotos",
-         "camara")
-REMEDY_WORDS = {
-    "replacement": ("replace", "replacement", "new one", "another one", "send another",
-                    "reemplazo", "reemplazar", "reposicion", "nuevo", "uno nuevo", "otro igual"),
-    "refund": ("refund", "money back", "reimburse", "reimbursement", "reembolso",
-               "reembolsar", "devolucion", "devolver", "mi dinero"),
-    "keep_with_discount": ("discount", "keep", "keep it", "descuento", "quedarmelo",
-                           "me lo quedo", "quedarme"),
-}
 QUICK = {"en": {"done": ("Done", "done"), "skip": ("No photos", "skip")},
          "es": {"done": ("Listo", "listo"), "skip": ("Sin fotos", "sin fotos")}}
 
@@ -138,39 +108,10 @@ def claim_reference(case: Case) -> str:
     return "CL-" + case.id[-8:].upper()
 
 
-def _find(words: list[str], phrase: str) -> list[int]:
-    parts = phrase.split()
-    return [i for i in range(len(words) - len(parts) + 1) if words[i:i + len(parts)] == parts]
-
-
-def mentions(text: str, phrases: tuple[str, ...]) -> bool:
-    """True when ``text`` contains one of ``phrases`` as whole words (accents ignored)."""
-    words = canonicalize(text).split()
-    return any(_find(words, p) for p in phrases)
-
-
-def is_dangerous(text: str) -> bool:
-    """True when ``text`` says the parcel is a hazard; "not leaking" is not."""
-    words = canonicalize(text).split()
-    return any(not NEGATORS & set(words[max(0, i - 2):i])
-               for phrase in DANGER for i in _find(words, phrase))
-
-
-def remedy_of(text: str) -> str | None:
-    """The one remedy ``text`` names, or None when it names none or several."""
-    named = [r for r, phrases in REMEDY_WORDS.items() if mentions(text, phrases)]
-    return named[0] if len(named) == 1 else None
-
-
 def _described(state: dict[str, Any], text: str) -> dict[str, Any]:
     """``state`` with ``text`` added to the description (said after it, e.g. "it's leaking")."""
     before = state["description"]
     return {**state, "description": f"{before} / {text}" if before else text}
-
-
-def _skip_with_reason(text: str) -> bool:
-    """A skip that explains itself ("I can't take photos, my phone is broken")."""
-    return len(text.split()) >= 4 and mentions(text, CANT) and mentions(text, PHOTO)
 
 
 class DamageFlow:
@@ -234,7 +175,7 @@ class DamageFlow:
         if step in ("describe", "skip_reason"):  # free text, whatever its intent
             return intent != "cancel" and (intent not in SOCIAL or len(text.split()) >= 3)
         if step == "photos":  # "done" reads as goodbye, "skip" as cancel
-            return mentions(text, DONE + SKIP) or _skip_with_reason(text)
+            return mentions(text, DONE + SKIP) or skip_with_reason(text)
         if step == "remedy":  # "keep it" and "money back" read as cancel
             return remedy_of(text) is not None
         return False
@@ -271,12 +212,12 @@ class DamageFlow:
                 return self._after_photos(state, ctx, lead)
             return Step({**state, "misses": 0}, (self._photos_prompt(state, ctx, lead),))
         n = len(state["photos"])
-        skipping = mentions(text, SKIP) or _skip_with_reason(text) or intent == "deny"
+        skipping = mentions(text, SKIP) or skip_with_reason(text) or intent == "deny"
         if n and (finished or skipping):
             return self._after_photos(state, ctx, lead)
         if skipping:
-            if _skip_with_reason(text) or state["dangerous"]:
-                reason = text if _skip_with_reason(text) else None
+            if skip_with_reason(text) or state["dangerous"]:
+                reason = text if skip_with_reason(text) else None
                 return self._after_photos({**state, "photos_skipped_reason": reason}, ctx, lead)
             return Step({**state, "step": "skip_reason", "misses": 0},
                         (Reply(say(lang, "damage.ask_skip_reason")),))

@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,154 +30,25 @@ import requests
 import telegram
 from werkzeug.wrappers import Request, Response
 
+from .bot_api_contract import (
+    UPLOAD,
+    bot_api_spec,
+    check_fields,
+    check_object,
+    decode_form,
+    limits,
+)
 from .http import HTTPFake
 
 __all__ = ["FakeTelegramAPI", "bot_api_spec", "check_object"]
 
-_SPEC_ENV = "DOORSTEP_TELEGRAM_API_SPEC"
-_DEFAULT_SPEC = Path(__file__).resolve().parents[3] / "shared" / "peers" / "telegram_bot_api.json"
 _METHOD_RE = re.compile(r"/bot([^/]+)/([A-Za-z]+)")
 _FILE_RE = re.compile(r"/file/bot([^/]+)/(.+)")
-_INT_RE = re.compile(r"-?\d+")
-_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files ("file is too big")
-_WEBHOOK_PORTS = {80, 88, 443, 8443}
-_PARSE_MODES = {"html", "markdown", "markdownv2"}
-_UPLOAD = object()  # stands for a multipart file part (an InputFile)
 _DESCRIPTIONS = {400: "Bad Request: chat not found", 401: "Unauthorized",
                  403: "Forbidden: bot was blocked by the user", 404: "Not Found",
                  500: "Internal Server Error", 502: "Bad Gateway"}
-_BASIC: dict[str, Any] = {
-    "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "String": lambda v: isinstance(v, str), "Boolean": lambda v: isinstance(v, bool),
-    "InputFile": lambda v: isinstance(v, str) or v is _UPLOAD,
-}
-
-
-@cache
-def bot_api_spec(spec_path: str | None = None) -> dict[str, Any]:
-    """The Bot API description (``methods`` and ``types``), read once per process."""
-    path = Path(spec_path or os.environ.get(_SPEC_ENV) or _DEFAULT_SPEC)
-    if not path.is_file():
-        raise FileNotFoundError(f"Telegram Bot API description not found at {path} (${_SPEC_ENV})")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _check_fields(obj: dict[str, Any], fields: list[dict[str, Any]], where: str) -> list[str]:
-    known = {f["name"]: f for f in fields}
-    out = [f"{where}{f['name']}: required field is missing" for f in fields
-           if f["required"] and f["name"] not in obj]
-    for key, value in obj.items():
-        if key not in known:
-            out.append(f"{where}{key}: unknown field")
-        else:
-            out += _check_value(value, known[key]["types"], f"{where}{key}")
-    return out
-
-
-def _check_value(value: Any, types: list[str], where: str) -> list[str]:
-    """Problems with ``value`` as any of ``types`` ([] if one fits); the closest type reports."""
-    spec_types = bot_api_spec()["types"]
-    if isinstance(value, dict) and len(types) > 1:  # pick object types by their required keys
-        fitting = [t for t in types if all(f["name"] in value for f in
-                   spec_types.get(t, {}).get("fields", []) if f["required"])]
-        types = fitting or types
-    attempts = [_check_one(value, t, where) for t in types]
-    return [] if any(not a for a in attempts) else min(attempts, key=len)
-
-
-def _check_one(value: Any, type_: str, where: str) -> list[str]:
-    if type_.startswith("Array of "):
-        if not isinstance(value, list):
-            return [f"{where}: expected {type_}, got {type(value).__name__}"]
-        return [p for i, item in enumerate(value)
-                for p in _check_value(item, [type_.removeprefix("Array of ")], f"{where}[{i}]")]
-    if type_ in _BASIC:
-        return [] if _BASIC[type_](value) else [
-            f"{where}: expected {type_}, got {type(value).__name__} {value!r:.40}"]
-    if type_ == "KeyboardButton" and isinstance(value, str):
-        return []  # "For simple text buttons, String can be used instead of this object"
-    if not isinstance(value, dict):
-        return [f"{where}: expected {type_} (a JSON object), got {type(value).__name__}"]
-    spec = bot_api_spec()["types"].get(type_, {})
-    if spec.get("subtypes"):
-        return _check_value(value, spec["subtypes"], where)
-    return _check_fields(value, spec.get("fields", []), where + ".") + \
-        _button_rules(value, type_, where)
-
-
-def _button_rules(button: dict[str, Any], type_: str, where: str) -> list[str]:
-    """Telegram's own limits on keyboard buttons, beyond the field types."""
-    kinds = set(button) - {"text", "icon_custom_emoji_id", "style"}
-    out = []
-    if type_ == "InlineKeyboardButton":
-        if len(kinds) != 1:
-            out.append(f"{where}: can't parse inline keyboard button: exactly one of url, "
-                       f"callback_data, ... must be used, got {sorted(kinds)}")
-        data = button.get("callback_data")
-        if isinstance(data, str) and not 1 <= len(data.encode()) <= 64:
-            out.append(f"{where}.callback_data: BUTTON_DATA_INVALID (must be 1-64 bytes)")
-    elif type_ == "KeyboardButton" and len(kinds) > 1:
-        out.append(f"{where}: keyboard button uses {sorted(kinds)}; at most one is allowed")
-    return out
-
-
-def check_object(value: Any, type_name: str) -> list[str]:
-    """Problems with ``value`` as the Bot API type ``type_name`` (e.g. ``"Update"``); [] if none."""
-    return _check_value(value, [type_name], type_name)
-
-
-def _decode_form(raw: str, types: list[str]) -> Any:
-    """Decode one form value by its declared types, the way the Bot API server does."""
-    if "Integer" in types and _INT_RE.fullmatch(raw):
-        return int(raw)
-    if "String" in types or "InputFile" in types:
-        return raw
-    if "Boolean" in types and raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    if "Float" in types:
-        try:
-            return float(raw)
-        except ValueError:
-            return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw  # reported as a type error by the checker
-
-
-def _limits(method: str, p: dict[str, Any]) -> list[str]:
-    """Telegram's documented limits for the methods Doorstep uses."""
-    out = []
-    if method == "sendMessage" and "chat_id" in p and not isinstance(p["chat_id"], int):
-        out.append("chat not found (the fake knows only private chats with integer ids)")
-    text = p.get("text")
-    if method in ("sendMessage", "editMessageText") and isinstance(text, str):
-        if not text.strip():
-            out.append("message text is empty")
-        elif len(text) > 4096:
-            out.append(f"message is too long ({len(text)} > 4096 characters)")
-    if method == "answerCallbackQuery" and isinstance(text, str) and len(text) > 200:
-        out.append("answerCallbackQuery text is longer than 200 characters")
-    mode = p.get("parse_mode")
-    if isinstance(mode, str) and mode.lower() not in _PARSE_MODES:
-        out.append(f"unsupported parse_mode {mode!r}")
-    secret = p.get("secret_token")
-    if method == "setWebhook" and isinstance(secret, str) and not _SECRET_RE.fullmatch(secret):
-        out.append("secret token contains unallowed characters or is not 1-256 long")
-    url = p.get("url")
-    if method == "setWebhook" and isinstance(url, str) and url:
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname:
-            out.append("bad webhook: An HTTPS URL must be provided for webhook")
-        elif (parts.port or 443) not in _WEBHOOK_PORTS:
-            out.append("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
-    if method.startswith("editMessage") and "inline_message_id" not in p and \
-            not ("chat_id" in p and "message_id" in p):
-        out.append("message identifier is not specified")
-    return out
 
 
 def _reply(result: Any = None, status: int = 200, description: str | None = None,
@@ -365,7 +233,7 @@ class FakeTelegramAPI(HTTPFake):
         name = method["name"]
         fields = {f["name"]: f["types"] for f in method.get("fields", [])}
         params, problems = self._params(request, fields)
-        problems += _check_fields(params, method.get("fields", []), "") + _limits(name, params)
+        problems += check_fields(params, method.get("fields", []), "") + limits(name, params)
         if not problems:
             handler = getattr(self, "_m_" + name, None)
             if handler is None and method.get("returns") != ["Boolean"]:
@@ -386,9 +254,9 @@ class FakeTelegramAPI(HTTPFake):
     def _params(self, request: Request, fields: dict[str, list[str]]
                 ) -> tuple[dict[str, Any], list[str]]:
         """Decode query, form, multipart or JSON parameters into JSON-typed values."""
-        raw: dict[str, Any] = {k: _decode_form(v, fields.get(k, ["String"]))
+        raw: dict[str, Any] = {k: decode_form(v, fields.get(k, ["String"]))
                                for k, v in request.values.items()}
-        raw.update({k: _UPLOAD for k in request.files})
+        raw.update({k: UPLOAD for k in request.files})
         if request.mimetype == "application/json":
             body = request.get_json(silent=True)
             if not isinstance(body, dict):

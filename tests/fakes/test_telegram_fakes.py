@@ -1,4 +1,4 @@
-"""Tests of the Telegram and media fakes, driven through python-telegram-bot and requests."""
+"""Tests of the Telegram fake, driven through python-telegram-bot and requests."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from flask import Flask, request
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TimedOut
 
 from .http import LocalServer
-from .media_server import FakeMediaServer, MediaRequest
 from .telegram_api import FakeTelegramAPI, check_object
 from .telegram_updates import (
     callback_update,
@@ -383,50 +382,3 @@ def test_deliver_posts_with_the_webhook_secret(tg: FakeTelegramAPI, http: reques
     assert received == [("abc", update)]
     with pytest.raises(ValueError, match="non-loopback"):
         tg.deliver("https://doorstep.example.com/hook", update)
-
-
-SID, AUTH = "AC" + "0" * 32, "media-auth-token"
-
-
-@pytest.fixture
-def media() -> Iterator[FakeMediaServer]:
-    with FakeMediaServer(SID, AUTH) as fake:
-        yield fake
-
-
-def test_media_requires_basic_auth(media: FakeMediaServer, http: requests.Session) -> None:
-    url = media.add(PNG, "image/png")
-    assert url.startswith(f"{media.url}/2010-04-01/Accounts/{SID}/Messages/MM")
-    assert "/Media/ME" in url
-    ok = http.get(url, auth=(SID, AUTH), timeout=5)
-    assert ok.status_code == 200 and ok.content == PNG and ok.headers["Content-Type"] == "image/png"
-    assert http.get(url, timeout=5).status_code == 401
-    assert http.get(url, auth=(SID, "wrong"), timeout=5).status_code == 401
-    path = url.removeprefix(media.url)
-    assert media.requests == [MediaRequest(path, True), MediaRequest(path, False),
-                              MediaRequest(path, False)]
-    assert http.get(media.url + path + "x", auth=(SID, AUTH), timeout=5).status_code == 404
-
-
-def test_media_redirects_to_unauthenticated_cdn(
-    media: FakeMediaServer, http: requests.Session
-) -> None:
-    url = media.add(b"%PDF-1.4 label", "application/pdf", redirect=True)
-    first = http.get(url, auth=(SID, AUTH), timeout=5, allow_redirects=False)
-    assert first.status_code == 307
-    cdn = first.headers["Location"]
-    assert cdn.startswith(media.url + "/media.twiliocdn.com/") and cdn != url
-    plain = http.get(cdn, timeout=5)
-    assert plain.status_code == 200 and plain.content == b"%PDF-1.4 label"
-    followed = http.get(url, auth=(SID, AUTH), timeout=5)
-    assert followed.content == b"%PDF-1.4 label" and len(followed.history) == 1
-    assert http.get(url, timeout=5).status_code == 401
-    assert [r.had_valid_auth for r in media.requests] == [True, False, True, True, False]
-
-
-def test_stalled_media_hits_client_timeout(media: FakeMediaServer, http: requests.Session) -> None:
-    url = media.add(PNG, "image/png", delay_s=10)
-    with pytest.raises(requests.ReadTimeout):
-        http.get(url, auth=(SID, AUTH), timeout=(2, 0.3))
-    media.clear()
-    assert media.requests == []

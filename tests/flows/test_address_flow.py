@@ -2,110 +2,27 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
+from address_dialogue import (
+    FULL_ADDRESS,
+    OLD,
+    OLD_WITH_UNIT,
+    make_ctx,
+    parse,
+    said,
+    to_confirm,
+    to_instructions,
+)
 
-from bot.models import Case, Reply
+from bot.models import Reply
 from channels.render import render_sms, segments
-from flows.address import AddressFlow
-from flows.address_parts import in_service_area
 from flows.base import (
     Callback,
-    Escalate,
-    FlowConfig,
-    FlowContext,
     PickupPoint,
     Resolve,
     Step,
     UpdateCase,
 )
-from nlu.base import Entity, Intent, ParseResult
-from nlu.entities.addresses import extract_addresses
-
-TZ = "America/New_York"
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo(TZ))
-OLD = {"line1": "10 Elm St", "line2": None, "city": "Boston", "region": "MA",
-       "postal_code": "02110", "country": "US"}
-OLD_WITH_UNIT = {**OLD, "line2": "Apt 2"}
-POINTS = (PickupPoint("Acme Depot", "1 Dock Rd, Boston MA 02110"),
-          PickupPoint("Corner Shop", "77 Main St, Cambridge MA 02139"))
-FULL = "12 Oak St Apt 4, Boston MA 02110"
-FULL_ADDRESS = {"line1": "12 Oak St", "line2": "Apt 4", "city": "Boston", "region": "MA",
-                "postal_code": "02110", "country": "US"}
-
-RENDERED: list[Reply] = []
-
-
-class RecordingFlow(AddressFlow):
-    """The real flow, noting every reply and checking every state is plain JSON."""
-
-    def _note(self, step: Step) -> Step:
-        json.dumps(step.state)
-        RENDERED.extend(step.replies)
-        return step
-
-    def start(self, ctx, offers, parse=None):
-        return self._note(super().start(ctx, offers, parse))
-
-    def step(self, state, parse, ctx):
-        return self._note(super().step(state, parse, ctx))
-
-    def prompt(self, state, ctx):
-        reply = super().prompt(state, ctx)
-        RENDERED.append(reply)
-        return reply
-
-
-def fits_two_segments(reply: Reply) -> bool:
-    return segments(render_sms(reply.text, reply.choices)) <= 2
-
-
-@pytest.fixture
-def flow():
-    """The flow under test; after each test, every reply it gave must fit two SMS."""
-    RENDERED.clear()
-    yield RecordingFlow()
-    too_long = [r.text for r in RENDERED if not fits_two_segments(r)]
-    assert not too_long, too_long
-
-
-def make_ctx(lang: str = "en", trigger: str = "event", reason: str | None = None,
-             old: dict | None = OLD, area: tuple[str, ...] = (),
-             points: tuple[PickupPoint, ...] = ()) -> FlowContext:
-    case = Case(id="cs_1", type="delivery.address_invalid", status="awaiting_customer",
-                tracking_number="1Z999AA10123456784", carrier="acme", order_ref="A-1001",
-                recipient_name="Ana Diaz", phone="+15551230001", telegram_chat_id=None,
-                language=lang, timezone=TZ, reason=reason, details={},
-                shipment={"address": old} if old is not None else {},
-                created_at=NOW.isoformat(), updated_at=NOW.isoformat())
-    return FlowContext(case=case, now=NOW, language=lang, trigger=trigger,
-                       config=FlowConfig(service_area=area, pickup_points=points))
-
-
-def parse(intent: str = "inform", text: str = "", **entities: object) -> ParseResult:
-    return ParseResult(text=text, intent=Intent(intent, 0.9),
-                       entities=tuple(Entity(k, v, 0, 0) for k, v in entities.items()))
-
-
-def said(text: str, intent: str = "inform") -> ParseResult:
-    """A message parsed by the real address extractor (not the trained model)."""
-    return ParseResult(text=text, intent=Intent(intent, 0.9),
-                       entities=tuple(extract_addresses(text)))
-
-
-def to_confirm(flow: AddressFlow, ctx: FlowContext, text: str = FULL) -> Step:
-    step = flow.step(flow.start(ctx, []).state, said(text), ctx)
-    assert step.state["step"] == "confirm", step.replies
-    return step
-
-
-def to_instructions(flow: AddressFlow, ctx: FlowContext, text: str = FULL) -> Step:
-    step = flow.step(to_confirm(flow, ctx, text).state, parse("affirm", "yes"), ctx)
-    assert step.state["step"] == "instructions"
-    return step
 
 
 # -- starting ----------------------------------------------------------------
@@ -297,97 +214,6 @@ def test_unit_is_asked_when_the_reason_says_it_was_missing(flow):
     ctx = make_ctx(reason="apartment_missing")
     step = flow.step(flow.start(ctx, []).state, said("12 Oak St, Boston MA 02110"), ctx)
     assert step.state["step"] == "unit"
-
-
-# -- service area -------------------------------------------------------------
-@pytest.mark.parametrize("area, code, inside", [
-    (("021",), "02110", True), (("021",), "03110", False), (("10001",), "10001", True),
-    (("10001",), "10002", False), (("10001",), "10001-2345", True), ((), "99999", True),
-    (("021", "10001"), "10001", True),
-])
-def test_service_area_matches_postal_codes_and_prefixes(area, code, inside):
-    assert in_service_area(code, area) is inside
-
-
-def test_an_address_inside_a_prefix_area_goes_to_confirmation(flow):
-    step = to_confirm(flow, make_ctx(area=("021",)))
-    assert step.state["address"]["postal_code"] == "02110"
-
-
-@pytest.mark.parametrize("lang, sorry, person", [
-    ("en", "Sorry, we don't deliver to ZIP 10002.", "Talk to a person"),
-    ("es", "No entregamos en el código postal 10002.", "Hablar con una persona"),
-])
-def test_outside_the_area_offers_pickup_points_and_choosing_two_selects_it(flow, lang, sorry,
-                                                                           person):
-    ctx = make_ctx(lang, area=("021", "10001"), points=POINTS)
-    step = flow.step(flow.start(ctx, []).state, said("5 Pine St, New York NY 10002"), ctx)
-    assert step.state["step"] == "outside"
-    assert step.replies[0].text.startswith(sorry)
-    assert step.replies[0].choices == ("Acme Depot, 1 Dock Rd, Boston MA 02110",
-                                       "Corner Shop, 77 Main St, Cambridge MA 02139", person)
-    done = flow.step(step.state, parse(option_number=2), ctx)
-    point = {"name": "Corner Shop", "address": "77 Main St, Cambridge MA 02139"}
-    assert done.effects == (Callback("case.pickup_selected", {"pickup_point": point}),
-                            Resolve("pickup_selected", {"pickup_point": point}))
-    assert done.state["step"] == "done"
-    assert "Corner Shop, 77 Main St" in done.replies[0].text
-
-
-def test_outside_the_area_without_pickup_points_escalates(flow):
-    ctx = make_ctx(area=("021",))
-    step = flow.step(flow.start(ctx, []).state, said("5 Pine St, New York NY 10002"), ctx)
-    assert step.state["step"] == "escalated"
-    assert "10002" in step.replies[0].text
-    (escalate,) = step.effects
-    assert isinstance(escalate, Escalate) and escalate.reason == "address outside service area"
-    assert escalate.summary["address"]["postal_code"] == "10002"
-
-
-def test_choosing_a_person_at_the_pickup_question_escalates(flow):
-    ctx = make_ctx(area=("021",), points=POINTS)
-    step = flow.step(flow.start(ctx, []).state, said("5 Pine St, New York NY 10002"), ctx)
-    step = flow.step(step.state, parse(option_number=3), ctx)
-    assert step.state["step"] == "escalated"
-    assert [type(e) for e in step.effects] == [Escalate]
-
-
-def test_a_different_address_at_the_pickup_question_is_read_instead(flow):
-    ctx = make_ctx(area=("021",), points=POINTS)
-    step = flow.step(flow.start(ctx, []).state, said("5 Pine St, New York NY 10002"), ctx)
-    step = flow.step(step.state, said("oops, it's 12 Oak St Apt 4, Boston MA 02110"), ctx)
-    assert step.state["step"] == "confirm"
-    assert step.state["address"] == FULL_ADDRESS
-
-
-def test_pickup_points_are_listed_nearest_first_three_at_most(flow):
-    points = (PickupPoint("Far", "9 Bay Rd, Newark NJ 07102"),
-              PickupPoint("Near", "1 Canal St, New York NY 10013"),
-              PickupPoint("Nearest", "5 Main St, New York NY 10003"),
-              PickupPoint("Farther", "2 Elm St, Boston MA 02110"))
-    ctx = make_ctx(area=("021",), points=points)
-    step = flow.step(flow.start(ctx, []).state, said("5 Pine St, New York NY 10002"), ctx)
-    assert [c.split(",")[0] for c in step.replies[0].choices] == ["Nearest", "Near", "Far",
-                                                                  "Talk to a person"]
-    chosen = flow.step(step.state, parse(option_number=1), ctx).effects[0]
-    assert chosen.data["pickup_point"]["name"] == "Nearest"
-
-
-def test_long_pickup_labels_are_listed_fewer_rather_than_overflow_two_sms(flow):
-    points = tuple(PickupPoint(f"Doorstep Partner Store Number {n}", "1200 Massachusetts "
-                               f"Avenue Suite 1200, North Cambridge MA 0213{n}")
-                   for n in range(1, 4))
-    ctx = make_ctx("es", area=("021",), points=points)
-    step = flow.step(flow.start(ctx, []).state, said("5 Pine St, New York NY 10002"), ctx)
-    assert 2 <= len(step.replies[0].choices) < 4
-    assert step.replies[0].choices[-1] == "Hablar con una persona"
-
-
-def test_an_out_of_range_pickup_number_is_asked_again_with_the_choices(flow):
-    ctx = make_ctx(area=("021",), points=POINTS)
-    step = flow.step(flow.start(ctx, []).state, said("5 Pine St, New York NY 10002"), ctx)
-    step = flow.step(step.state, parse(option_number=7), ctx)
-    assert "from 1 to 3" in step.replies[0].text and len(step.replies[0].choices) == 3
 
 
 # -- corrections and misunderstandings ---------------------------------------------

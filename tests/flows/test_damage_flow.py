@@ -11,7 +11,7 @@ from replies import fits, said
 from bot.models import Case
 from channels.render import render_sms, segments
 from flows.base import Callback, Escalate, FlowConfig, FlowContext, MediaItem, Resolve, Step
-from flows.damage import DamageFlow, claim_reference, is_dangerous, remedy_of
+from flows.damage import DamageFlow, claim_reference
 from flows.messages import TEXTS
 from nlu.base import Entity, Intent, ParseResult
 
@@ -219,23 +219,6 @@ def test_three_unusable_answers_in_a_row_go_to_a_person():
     assert step.effects[0].reason == "customer not understood"
 
 
-@pytest.mark.parametrize("text", [
-    "It's leaking all over the floor", "broken glass everywhere", "there is smoke coming out",
-    "smells of chemicals", "the battery is swollen", "la caja gotea", "hay vidrio roto",
-    "sale humo", "huele a químico", "está quemado",
-])
-def test_dangerous_descriptions_are_recognised(text):
-    assert is_dangerous(text)
-
-
-@pytest.mark.parametrize("text", [
-    "it's not leaking, just dented", "box crushed, nothing is leaking", "no gotea, solo golpe",
-    "the corner is torn", "la caja está abollada",
-])
-def test_harmless_descriptions_are_not_dangerous(text):
-    assert not is_dangerous(text)
-
-
 @pytest.mark.parametrize("lang,description,safety", [
     ("en", "the bottle inside is leaking some chemical", "don't open or handle it"),
     ("es", "la botella de dentro gotea un químico", "no lo abra ni lo manipule"),
@@ -301,17 +284,6 @@ def test_claims_at_or_below_the_limit_or_without_one_ask_the_remedy(value, limit
     step = run(step.state, parse("deny", "no"), ctx)
     step = run(step.state, parse("inform", "already recycled the box"), ctx)
     assert step.state["step"] == "remedy"
-
-
-@pytest.mark.parametrize("text,remedy", [
-    ("a replacement please", "replacement"), ("send me a new one", "replacement"),
-    ("quiero uno nuevo", "replacement"), ("refund", "refund"), ("I want my money back", "refund"),
-    ("la devolución del dinero", "refund"), ("reembolso", "refund"),
-    ("keep it with a discount", "keep_with_discount"), ("me lo quedo", "keep_with_discount"),
-    ("descuento", "keep_with_discount"), ("no idea", None), ("refund or replacement", None),
-])
-def test_remedy_in_words(text, remedy):
-    assert remedy_of(text) == remedy
 
 
 def test_a_remedy_the_flow_cannot_read_repeats_the_choices():
