@@ -14,8 +14,9 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -30,6 +31,9 @@ log = logging.getLogger("doorstep.media")
 ACCEPTED_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic",
                   "image/heif": "heic", "image/webp": "webp"}
 _MEDIA_ID = re.compile(r"md_[0-9a-f]{24}")
+# Files are fetched inside the conversation's turn, whose lock lasts 30 s: stop starting new
+# downloads after this long, so ten slow MMS attachments cannot outlive the lock.
+TURN_BUDGET_S = 15.0
 
 
 class MediaRejected(DoorstepError):
@@ -118,6 +122,7 @@ class MediaIntake:
     fetchers: Mapping[str, MediaFetcher]
     store: MediaStore
     max_bytes: int
+    clock: Callable[[], float] = field(default=time.monotonic)
 
     def take(self, channel: str, refs: tuple[MediaRef, ...],
              case_id: str | None) -> tuple[list[MediaItem], list[str]]:
@@ -125,8 +130,11 @@ class MediaIntake:
         items: list[MediaItem] = []
         refused: list[str] = []
         fetcher = self.fetchers.get(channel)
+        deadline = self.clock() + TURN_BUDGET_S
         for ref in refs:
             try:
+                if self.clock() > deadline:
+                    raise MediaRejected("unavailable", "no time left in this turn")
                 if fetcher is None:
                     raise MediaRejected("unavailable", f"no media fetcher for {channel}")
                 if ref.size is not None and ref.size > self.max_bytes:

@@ -79,3 +79,18 @@ def test_intake_stores_good_files_and_explains_the_rest(tmp_path):
     assert store.get(items[0].id) == (png_bytes(), "image/png")
     assert store.get("../../etc/passwd") is None
     assert sorted(p.suffix for p in (tmp_path / "media").iterdir()) == [".json", ".png"]
+
+
+def test_intake_stops_starting_downloads_when_the_turn_runs_out_of_time(tmp_path):
+    now = [0.0]
+
+    class SlowFetcher(_Fetcher):
+        def fetch(self, ref: MediaRef, max_bytes: int) -> bytes:
+            now[0] += 10  # each download takes ten seconds
+            return super().fetch(ref, max_bytes)
+
+    fetcher = SlowFetcher({name: png_bytes() for name in "abcd"})
+    intake = MediaIntake({"sms": fetcher}, FileMediaStore(tmp_path), 4096, clock=lambda: now[0])
+    items, refused = intake.take("sms", tuple(MediaRef(n) for n in "abcd"), "cs_1")
+    assert len(items) == 2 and refused == ["unavailable", "unavailable"]
+    assert fetcher.fetched == ["a", "b"]
