@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from bot.errors import ConfigError
+
+T = TypeVar("T", int, float)
 
 
 def http_url(name: str, value: str) -> str:
@@ -29,14 +32,22 @@ def whsec(name: str, value: str) -> str:
     return value
 
 
-def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _number(env: Mapping[str, str], name: str, convert: Callable[[str], T],
+            what: str) -> T | None:
+    """``name``'s value converted, None when unset; a value that does not convert is named."""
     raw = env.get(name)
     if raw in (None, ""):
-        return default
+        return None
     try:
-        value = int(raw)
+        return convert(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
+
+
+def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    value = _number(env, name, int, "a whole number")
+    if value is None:
+        return default
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
@@ -44,28 +55,28 @@ def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int =
 
 def positive_number(env: Mapping[str, str], name: str, default: float, unit: str) -> float:
     """A number of ``unit`` above 0 (decimals allowed)."""
-    raw = env.get(name)
-    if raw in (None, ""):
+    value = _number(env, name, float, f"a number of {unit}")
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be more than 0 {unit}")
     return value
 
 
 def fraction(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
+    value = _number(env, name, float, "a number between 0 and 1")
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
     if not 0.0 <= value < 1.0:
-        raise ConfigError(f"{name} must be at least 0 and below 1, got {raw!r}")
+        raise ConfigError(f"{name} must be at least 0 and below 1, got {env[name]!r}")
+    return value
+
+
+def amount(env: Mapping[str, str], name: str) -> float | None:
+    """A money amount (0 or more), or None when unset."""
+    value = _number(env, name, float, "an amount like 250")
+    if value is not None and value < 0:
+        raise ConfigError(f"{name} must not be negative")
     return value
 
 

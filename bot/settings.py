@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from dotenv import load_dotenv
 
-from bot.env_values import fraction, http_url, on_off, positive_number, whole_number, whsec
+from bot.env_values import amount, fraction, http_url, on_off, positive_number, whole_number, whsec
 from bot.errors import ConfigError
 
 GENERATED_ENV = "generated.env"
@@ -204,16 +204,7 @@ def _service(env: Mapping[str, str]) -> dict[str, object]:
             raise ConfigError("PICKUP_POINTS must be 'Name|address' entries separated by ';', "
                               f"e.g. 'Acme Depot|1 Dock Rd, Boston MA 02110'; bad: {item!r}")
         points.append((name.strip(), address.strip()))
-    raw_limit = env.get("DAMAGE_VALUE_LIMIT") or None
-    limit = None
-    if raw_limit is not None:
-        try:
-            limit = float(raw_limit)
-        except ValueError:
-            raise ConfigError(f"DAMAGE_VALUE_LIMIT must be an amount like 250, got "
-                              f"{raw_limit!r}") from None
-        if limit < 0:
-            raise ConfigError("DAMAGE_VALUE_LIMIT must not be negative")
+    limit = amount(env, "DAMAGE_VALUE_LIMIT")
     mb = whole_number(env, "MEDIA_MAX_MB", 10, 1)
     timeout = positive_number(env, "MEDIA_FETCH_TIMEOUT", 10.0, "seconds")
     return {"service_area": area, "pickup_points": tuple(points), "damage_value_limit": limit,
