@@ -26,6 +26,7 @@ from channels.http import init_app
 from channels.sandbox import SandboxOutbox
 from channels.telegram import TelegramClient, TelegramMediaFetcher, TelegramSender
 from channels.twilio_sms import TwilioMediaFetcher, TwilioSMS
+from console import init_app as init_console
 from nlu.base import NLU
 from nlu.embedded import EmbeddedNLU
 
@@ -110,6 +111,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None,
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     init_app(app, runtime)
+    init_console(app)
 
     @app.errorhandler(HTTPException)
     def _json_error(exc: HTTPException):  # noqa: ANN202 - Flask handler

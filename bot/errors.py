@@ -4,7 +4,9 @@ DoorstepError
 ├── ConfigError        a setting is missing or invalid (names the variable)
 ├── EventError         an exception event is malformed (names the field)
 ├── BusyConversation   another turn holds the conversation lock for too long
-└── SendError          a channel could not send (Transient… retry, Permanent… do not)
+├── SendError          a channel could not send (Transient… retry, Permanent… do not)
+├── DeskError          a staff action cannot be done (NotFound 404, Conflict 409, Invalid 422)
+└── StaffError         a staff account cannot be created or changed as asked
 """
 
 from __future__ import annotations
@@ -54,3 +56,33 @@ class PermanentSendError(SendError):
 
 class RecipientOptedOut(PermanentSendError):
     """The provider says this recipient unsubscribed (e.g. replied STOP to the carrier)."""
+
+
+class DeskError(DoorstepError):
+    """A staff action on a conversation cannot be done; ``status`` is the HTTP answer."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DeskError):
+    status = 404
+
+
+class Conflict(DeskError):
+    """Someone else holds the conversation, or it is not in a state that allows this."""
+
+    status = 409
+
+
+class Invalid(DeskError):
+    """The request's values are wrong (empty text, unknown resolution code...)."""
+
+    status = 422
+
+
+class StaffError(DoorstepError):
+    """A staff account cannot be created or changed as asked (says why)."""

@@ -115,6 +115,9 @@ class Outbound:
     quick_replies: tuple[tuple[str, str], ...] = ()
     ask_contact: bool = False
     language: str = "en"
+    # "bot" (automatic), "system" (about the hand-off: the ETA, who joined, overdue) or
+    # "staff": a proactive "bot" message is never sent while a person handles the case.
+    author: str = "bot"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,6 +149,14 @@ class Case:
     created_at: str
     updated_at: str
     resolution: dict[str, Any] | None = None
+    # While escalated: reason, summary, escalated_at, eta_minutes, overdue, and the staff
+    # member holding it (assignee, assignee_name, claimed_at); None otherwise.
+    handoff: dict[str, Any] | None = None
+
+    @property
+    def held_by(self) -> str | None:
+        """The email of the staff member holding this case, if one does."""
+        return (self.handoff or {}).get("assignee") if self.status == ESCALATED else None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,13 +12,18 @@ import redis
 
 from bot.callbacks import ShipperCallbacks
 from bot.cases import CaseOpener
+from bot.desk import SupportDesk
 from bot.engine import Engine
 from bot.idle import idle_check
+from bot.inbox import Inbox
 from bot.media import FileMediaStore, MediaFetcher, MediaIntake
+from bot.playbook import Playbook
 from bot.ports import Sender
 from bot.queue import OutboundQueue, build_broker
 from bot.redis_server import embedded_redis_url
+from bot.sessions import LoginThrottle, SessionStore
 from bot.settings import Settings
+from bot.staff import StaffDirectory
 from bot.store import Store
 from nlu.base import NLU
 
@@ -37,6 +42,12 @@ class Runtime:
     queue: OutboundQueue
     engine: Engine
     opener: CaseOpener
+    inbox: Inbox
+    desk: SupportDesk
+    playbook: Playbook
+    staff: StaffDirectory
+    sessions: SessionStore
+    login_throttle: LoginThrottle
 
     def close(self) -> None:
         """Drop this process's Redis connections (the broker keeps its own pool)."""
@@ -67,4 +78,10 @@ def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sende
     engine = Engine(store, nlu, queue, settings, clock, media)
     queue.idle_handler = partial(idle_check, engine)
     queue.inbound_handler = engine.handle
-    return Runtime(settings, url, client, store, nlu, queue, engine, CaseOpener(engine))
+    inbox = Inbox(engine)
+    playbook = Playbook(client, settings.resolution_codes)
+    desk = SupportDesk(engine, inbox, playbook)
+    return Runtime(settings, url, client, store, nlu, queue, engine, CaseOpener(engine),
+                   inbox, desk, playbook, StaffDirectory(client),
+                   SessionStore(client, settings.session_idle_s),
+                   LoginThrottle(client, settings.login_max_failures, settings.login_lock_s))

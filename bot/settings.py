@@ -71,6 +71,25 @@ class Settings:
     damage_value_limit: float | None = None
     media_max_bytes: int = 10 * 1024 * 1024
     media_fetch_timeout_s: float = 10.0
+    escalation_overdue_s: float = 30 * 60
+    session_idle_s: float = 120 * 60
+    login_max_failures: int = 5
+    login_lock_s: float = 15 * 60
+    resolution_codes: tuple[tuple[str, str], ...] = (
+        ("redelivery_scheduled", "Redelivery scheduled"),
+        ("address_corrected", "Address corrected"),
+        ("refund_issued", "Refund issued"),
+        ("replacement_sent", "Replacement sent"),
+        ("claim_opened", "Damage or loss claim opened"),
+        ("parcel_located", "Parcel located"),
+        ("customer_unreachable", "Customer unreachable"),
+        ("no_action_needed", "No action needed"),
+    )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Console cookies carry ``Secure`` when the service is served over https."""
+        return self.public_url.startswith("https://")
 
     @property
     def telegram_enabled(self) -> bool:
@@ -211,6 +230,26 @@ def _service(env: Mapping[str, str]) -> dict[str, object]:
             "media_max_bytes": mb * 1024 * 1024, "media_fetch_timeout_s": timeout}
 
 
+def _console(env: Mapping[str, str]) -> dict[str, object]:
+    codes = []
+    for item in filter(None, (p.strip() for p in (env.get("RESOLUTION_CODES") or "").split(","))):
+        code, _, label = item.partition("=")
+        code = code.strip().lower()
+        if not re.fullmatch(r"[a-z0-9_]{2,40}", code):
+            raise ConfigError("RESOLUTION_CODES must be comma-separated codes like "
+                              "refund_issued or refund_issued=Refund issued (a-z, 0-9, _); "
+                              f"bad: {item!r}")
+        codes.append((code, label.strip() or code.replace("_", " ").capitalize()))
+    return {
+        "escalation_overdue_s": positive_number(env, "ESCALATION_OVERDUE_MINUTES", 30,
+                                                "minutes") * 60,
+        "session_idle_s": positive_number(env, "SESSION_IDLE_MINUTES", 120, "minutes") * 60,
+        "login_max_failures": whole_number(env, "LOGIN_MAX_FAILURES", 5, 1),
+        "login_lock_s": positive_number(env, "LOGIN_LOCK_MINUTES", 15, "minutes") * 60,
+        **({"resolution_codes": tuple(codes)} if codes else {}),
+    }
+
+
 def generated_secret() -> str:
     """Return a fresh Standard Webhooks secret (``whsec_`` + base64 of 24 random bytes)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -294,6 +333,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         **_nlu(env),  # type: ignore[arg-type]
         **_telegram(env),  # type: ignore[arg-type]
         **_service(env),  # type: ignore[arg-type]
+        **_console(env),  # type: ignore[arg-type]
         data_dir=data_dir,
         public_url=http_url("PUBLIC_URL", env.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
         events_webhook_secret=_events_secret(env, data_dir, generate_secret),

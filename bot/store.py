@@ -49,6 +49,10 @@ redis.call('SET', KEYS[2], at + all, 'PX', at - now + all + 1000)
 return at - now
 """
 LINK_FAILURE_WINDOW_S = 3600
+# Console live updates: every change to a case is announced here (Redis pub/sub, so every
+# web process's Server-Sent Events stream hears it).
+CONSOLE_CHANNEL = key_for("console")
+CLAIM_WAITS_KEPT = 50
 
 _RESERVE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -133,6 +137,48 @@ class Store:
         for case_id in case_ids:
             pipe.get(key_for("case", tag=case_id))
         return [Case.from_dict(json.loads(raw)) for raw in pipe.execute() if raw]
+
+    # -- support desk ------------------------------------------------------
+    def publish_case(self, case: Case, pipe: Pipe | None = None) -> None:
+        """Tell every console watching that this case changed."""
+        target = pipe if pipe is not None else self.redis
+        target.publish(CONSOLE_CHANNEL, json.dumps({"type": "conversation.updated",
+                                                    "id": case.id, "case_status": case.status}))
+
+    def index_escalation(self, case: Case, pipe: Pipe | None = None) -> None:
+        """Keep the set of escalated cases (by escalation time) in step with ``case``."""
+        target = pipe if pipe is not None else self.redis
+        key = key_for("desk", "escalated")
+        if case.status == "escalated" and case.handoff:
+            at = datetime.fromisoformat(case.handoff["escalated_at"]).timestamp()
+            target.zadd(key, {case.id: at})
+        else:
+            target.zrem(key, case.id)
+
+    def escalated_case_ids(self) -> list[str]:
+        """Escalated cases, newest escalation first."""
+        return [c.decode() for c in self.redis.zrevrange(key_for("desk", "escalated"), 0, -1)]
+
+    def record_claim_wait(self, seconds: float, pipe: Pipe | None = None) -> None:
+        """Remember how long an escalation waited for a person (the last few, for ETAs)."""
+        target = pipe if pipe is not None else self.redis
+        key = key_for("desk", "claim_waits")
+        target.lpush(key, round(seconds, 1))
+        target.ltrim(key, 0, CLAIM_WAITS_KEPT - 1)
+
+    def claim_waits(self) -> list[float]:
+        return [float(x) for x in self.redis.lrange(key_for("desk", "claim_waits"), 0, -1)]
+
+    def touch_staff(self, email: str) -> None:
+        """Note that a staff member is at the console now (for "agents online")."""
+        self.redis.zadd(key_for("desk", "seen"), {email: datetime.now(UTC).timestamp()})
+
+    def staff_online(self, within_s: float) -> int:
+        since = datetime.now(UTC).timestamp() - within_s
+        return int(self.redis.zcount(key_for("desk", "seen"), since, "+inf"))
+
+    def forget_staff_presence(self, email: str) -> None:
+        self.redis.zrem(key_for("desk", "seen"), email)
 
     # -- linking Telegram chats --------------------------------------------
     def link_failures(self, chat: str) -> int:
