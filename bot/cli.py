@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from bot.cli_nlu import nlu as nlu_group
+from bot.cli_staff import staff as staff_group
 from bot.cli_telegram import telegram as telegram_group
 from bot.errors import ConfigError
 from bot.settings import generated_secret, load_settings
@@ -184,6 +185,7 @@ def redis_stop() -> None:
 
 cli.add_command(nlu_group, name="nlu")
 cli.add_command(telegram_group, name="telegram")
+cli.add_command(staff_group, name="staff")
 
 
 def main(argv: list[str] | None = None) -> None:
