@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from bot.desk import ROLES
@@ -46,7 +44,7 @@ def add_command(email: str, role: str, name: str | None, password_stdin: bool) -
     if role not in ROLES:
         raise click.ClickException(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:

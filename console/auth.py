@@ -190,10 +190,9 @@ def _wait_words(seconds: int) -> str:
 
 @bp.get(LOGIN_PATH)
 def login_form() -> Response:
-    next_path = safe_next(request.args.get("next"))
-    if current_staff() is not None and _identify()[1] is not None:
-        return redirect(next_path)
-    return _login_page(next_path=next_path)
+    # Shown even to someone signed in: signing in again (perhaps as someone else) is allowed
+    # and rotates the session.
+    return _login_page(next_path=safe_next(request.args.get("next")))
 
 
 @bp.post(LOGIN_PATH)
