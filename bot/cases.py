@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from bot.engine import Engine, Turn
 from bot.events import CLOSING_TYPES, ExceptionEvent
 from bot.links import deep_link, link_key
-from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, OPEN, RESOLVED, Case, Reply
+from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, ESCALATED, OPEN, RESOLVED, Case, Reply
 from bot.store import now_iso
 from flows.messages import language_of, parcel_ref, say
 from flows.registry import flow_for_case
@@ -97,6 +97,8 @@ class CaseOpener:
         recipients = [("sms", phone)] if phone else []
         if case.telegram_chat_id is not None:
             recipients.append(("telegram", str(case.telegram_chat_id)))
+        if existing is not None and existing.status == ESCALATED:
+            return self._while_escalated(case, timeline, recipients, webhook_id)
         channel = self.engine.case_channel(case)
         if channel is None:
             timeline.append(("channel.unavailable", {"reason": "no phone number, and the "
@@ -124,6 +126,20 @@ class CaseOpener:
             self.engine.commit(turn, key_base=f"event:{webhook_id}", proactive=True)
         return case.id
 
+    def _while_escalated(self, case: Case, timeline: list[tuple[str, dict]],
+                         recipients: list[tuple[str, str]], webhook_id: str) -> str:
+        """A new event for a case a person has (or is about to have): record it for them
+        and send the customer nothing; the person decides what to say."""
+        with self._maybe_lock(self.engine.case_channel(case), case.id):
+            current = self.store.get_case(case.id)
+            case = Case.from_dict({**case.to_dict(), "status": ESCALATED,
+                                   "handoff": current.handoff if current else None})
+            timeline.append(("bot.silenced", {"reason": "the case is with support staff"}))
+            self.engine.commit(Turn(case=case, conv=None, timeline=timeline,
+                                    case_index=recipients),
+                               key_base=f"event:{webhook_id}", proactive=True)
+        return case.id
+
     def _close(self, case: Case | None, event: ExceptionEvent, webhook_id: str) -> str | None:
         """``delivery.delivered`` / ``delivery.returned``: close the open case, if any,
         and tell a customer who is mid-dialogue about it that nothing more is needed."""
@@ -131,7 +147,11 @@ class CaseOpener:
             return None
         outcome = event.type.removeprefix("delivery.")
         channel = self.engine.case_channel(case)
-        with self._maybe_lock(channel):
+        if case.status == ESCALATED:  # staff close it, with their resolution code
+            received = [("event.received", {"type": event.type, "webhook_id": webhook_id,
+                                            "occurred_at": event.occurred_at.isoformat()})]
+            return self._while_escalated(case, received, [], webhook_id)
+        with self._maybe_lock(channel, case.id):
             conv = self.store.get_conversation(*channel) if channel else None
             turn = Turn(case=case, conv=conv)
             turn.timeline.append(("event.received", {"type": event.type,
@@ -147,5 +167,7 @@ class CaseOpener:
             self.engine.commit(turn, key_base=f"event:{webhook_id}", proactive=True)
         return case.id
 
-    def _maybe_lock(self, channel: tuple[str, str] | None) -> AbstractContextManager[None]:
-        return self.store.conversation_lock(*channel) if channel else nullcontext()
+    def _maybe_lock(self, channel: tuple[str, str] | None,
+                    case_id: str) -> AbstractContextManager[None]:
+        return self.store.conversation_lock(*channel) if channel else \
+            self.store.case_lock(case_id)

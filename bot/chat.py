@@ -44,6 +44,9 @@ class TerminalDispatcher:
                    delay_s: float) -> None:
         self.queue.check_idle(channel, address, case_id, turns, stage, delay_s)
 
+    def check_overdue(self, case_id: str, since: str, delay_s: float) -> None:
+        self.queue.check_overdue(case_id, since, delay_s)
+
 
 def run_chat(settings: Settings, phone: str) -> None:
     """Read lines from the terminal and answer as the bot would over SMS."""

@@ -68,6 +68,9 @@ class Turn:
     closed: bool = False  # the case closed in this turn: its parcel has no open case now
     case_index: list[tuple[str, str]] = field(default_factory=list)  # recipients to index
     detached: list[Conversation] = field(default_factory=list)  # left by a customer who moved
+    escalated: bool = False  # the case went to the support queue in this turn
+    author: str = "bot"  # who the replies are from: "bot", "system" or "staff"
+    staff: tuple[str, str] | None = None  # (email, name) of the staff member writing
 
 
 class Engine:
@@ -77,6 +80,7 @@ class Engine:
                  clock: Callable[[], datetime] | None = None,
                  media: MediaIntake | None = None) -> None:
         from bot.asides import Asides
+        from bot.escalation import Escalations
         from bot.linking import Linker
 
         self.store = store
@@ -91,6 +95,7 @@ class Engine:
             damage_value_limit=settings.damage_value_limit)
         self.linker = Linker(self)
         self.asides = Asides(self)
+        self.escalations = Escalations(self)
 
     # -- inbound turns -----------------------------------------------------
     def handle(self, inbound: Inbound) -> bool:
@@ -107,6 +112,10 @@ class Engine:
                                                  "text": inbound.text,
                                                  "attachments": len(inbound.media)}))
             self._respond(turn, inbound, opted_out)
+            if turn.case is not None and turn.case.held_by and turn.replies:
+                # A person holds this conversation: the bot says nothing at all.
+                turn.timeline.append(("bot.silenced", {"replies": len(turn.replies)}))
+                turn.replies = []
             conv.turns += 1
             conv.last_inbound_at = inbound.received_at.isoformat()
             conv.reminded = False
@@ -146,17 +155,24 @@ class Engine:
             turn.replies.append(Reply(say(lang, "no_case")))
             return
         media = self._take_media(turn, inbound)
+        if case.status == ESCALATED:
+            # Waiting for a person, or with one: the message is for them (the console
+            # shows it); the bot only says, once, that it is in the queue.
+            if media:
+                turn.replies.append(Reply(say(lang, "media.attached", n=len(media))))
+            if not conv.state.get("hold_sent"):
+                conv.state = {**conv.state, "hold_sent": True}
+                turn.replies.append(Reply(say(lang, "escalated_hold")))
+            return
         if not inbound.text.strip():
-            if media and FLOWS[conv.flow].accepts_media and case.status not in CLOSED_STATUSES \
-                    and case.status != ESCALATED:
+            if media and FLOWS[conv.flow].accepts_media and case.status not in CLOSED_STATUSES:
                 parse = ParseResult(text="", intent=Intent("inform", 1.0), language=lang)
                 ctx = self.context(case, lang, media)
                 self.apply(turn, FLOWS[conv.flow].step(conv.state, parse, ctx), ctx)
             elif media or inbound.media or inbound.unsupported:
                 if media:
                     turn.replies.append(Reply(say(lang, "media.attached", n=len(media))))
-                if case.status != ESCALATED:
-                    self.reprompt(turn)
+                self.reprompt(turn)
             return
         ctx = self.context(case, lang, media)
         parse = self.nlu.parse(inbound.text, ctx.now, case.timezone, lang)
@@ -169,16 +185,16 @@ class Engine:
             turn.timeline.append(("language.changed", {"from": lang, "to": parse.language}))
             conv.language = lang = parse.language
             ctx = self.context(case, lang, media)
-        if case.status == ESCALATED:
-            if not conv.state.get("hold_sent"):
-                conv.state = {**conv.state, "hold_sent": True}
-                turn.replies.append(Reply(say(lang, "escalated_hold")))
+        if case.status not in CLOSED_STATUSES and self.escalations.alarm(turn, parse):
             return
         if self.asides.answer_pending(turn, parse, ctx) or self._global(turn, parse, ctx):
             return
         flow = FLOWS[conv.flow]
-        if flow.claims(conv.state, parse):
-            self.apply(turn, flow.step(conv.state, parse, ctx), ctx)
+        claimed = flow.claims(conv.state, parse)
+        if self.escalations.fell_back(turn, parse, claimed):
+            return
+        if claimed:
+            self._step(turn, parse, ctx)
             return
         if self.asides.handle(turn, parse, ctx):
             return
@@ -186,7 +202,14 @@ class Engine:
         if target and target != conv.flow and case.status not in CLOSED_STATUSES:
             self.switch(turn, target, ctx, parse)
             return
-        self.apply(turn, flow.step(conv.state, parse, ctx), ctx)
+        self._step(turn, parse, ctx)
+
+    def _step(self, turn: Turn, parse: ParseResult, ctx: FlowContext) -> None:
+        """Step the conversation's flow; three unusable answers in a row go to a person."""
+        before = len(turn.replies)
+        self.apply(turn, FLOWS[turn.conv.flow].step(turn.conv.state, parse, ctx), ctx)
+        if self.escalations.too_many_misses(turn):
+            del turn.replies[before:-2]  # not the flow's "try again": the hand-off texts
 
     def _take_media(self, turn: Turn, inbound: Inbound) -> tuple[MediaItem, ...]:
         """Fetch, check and store this message's files; tell the customer about refusals."""
@@ -312,9 +335,7 @@ class Engine:
             elif isinstance(effect, Resolve):
                 self.set_status(turn, RESOLVED, {"outcome": effect.outcome, **effect.data})
             elif isinstance(effect, Escalate):
-                data = {"reason": effect.reason, "summary": effect.summary}
-                self.set_status(turn, ESCALATED, data)
-                turn.callbacks.append(("case.escalated", data))
+                self.escalations.escalate(turn, effect.reason, effect.summary)
             elif isinstance(effect, UpdateCase):
                 case = turn.case
                 turn.case = Case.from_dict({**case.to_dict(),
@@ -343,7 +364,7 @@ class Engine:
                          text=r.text, choices=r.choices, case_id=case.id if case else None,
                          proactive=proactive, timezone=case.timezone if case else None,
                          quick_replies=r.quick_replies, ask_contact=r.ask_contact,
-                         language=conv.language)
+                         language=conv.language, author=turn.author)
                 for i, r in enumerate(turn.replies) if r.text]
         deferred_until = self.dispatcher.send(outs) if outs else None
         for kind, data in turn.callbacks:
@@ -360,7 +381,10 @@ class Engine:
             for out in outs:
                 self.store.append_timeline(case.id, "message.queued", pipe, key=out.key,
                                            channel=out.channel, text=out.text,
-                                           choices=list(out.choices))
+                                           choices=list(out.choices), author=out.author,
+                                           **({"staff": turn.staff[0],
+                                               "staff_name": turn.staff[1]}
+                                              if turn.staff else {}))
                 if deferred_until is not None:
                     self.store.append_timeline(case.id, "message.deferred", pipe, key=out.key,
                                                until=deferred_until)
@@ -368,6 +392,8 @@ class Engine:
                 self.store.index_case(case, turn.case_index, pipe)
             for kind, _ in turn.callbacks:
                 self.store.append_timeline(case.id, "callback.queued", pipe, type=kind)
+            self.store.index_escalation(case, pipe)
+            self.store.publish_case(case.id, case.status, pipe)
         if conv is not None:
             self.store.save_conversation(conv, pipe)
         for other in turn.detached:
@@ -375,6 +401,9 @@ class Engine:
         if mark:
             self.store.mark_inbound(*mark, pipe=pipe)
         pipe.execute()
+        if turn.escalated and case is not None and case.handoff:
+            self.dispatcher.check_overdue(case.id, case.handoff["waiting_since"],
+                                          self.settings.escalation_overdue_s)
         if case is not None and conv is not None and case.status == AWAITING_CUSTOMER \
                 and conv.case_id == case.id:
             stage = "expire" if conv.reminded else "remind"

@@ -179,6 +179,7 @@ class Conversation:
     turns: int = 0
     last_inbound_at: str | None = None
     reminded: bool = False
+    fallbacks: int = 0  # messages in a row the NLU could not read (two go to a person)
     # A question the engine itself asked (which parcel? what instructions? who are you?),
     # answered by the next message before the flow sees anything.
     pending: dict[str, Any] | None = None

@@ -26,6 +26,10 @@ class Dispatcher(Protocol):
         """Come back after ``delay_s`` to remind (stage ``remind``) or expire the case."""
         ...
 
+    def check_overdue(self, case_id: str, since: str, delay_s: float) -> None:
+        """Come back after ``delay_s``: an escalation still unclaimed then is overdue."""
+        ...
+
 
 class Sender(Protocol):
     """A channel's outbound half: send one message, return the provider's message id."""

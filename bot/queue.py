@@ -1,8 +1,9 @@
 """The durable queue, on Dramatiq's Redis broker.
 
-Four actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
-callbacks), ``check_idle`` (reminders and expiry) and ``handle_inbound`` (customer
-messages a webhook must acknowledge at once: Telegram updates, MMS with photos).
+Five actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
+callbacks), ``check_idle`` (reminders and expiry), ``check_overdue`` (escalations nobody
+claimed in time) and ``handle_inbound`` (customer messages a webhook must acknowledge at
+once: Telegram updates, MMS with photos).
 Dramatiq acknowledges a job only after it ran; a job whose worker died is redelivered
 once that worker's heartbeat is older than ``QUEUE_HEARTBEAT_MS``. Every send carries an idempotency
 key: once a provider acknowledged a message, a rerun of the job does not send it again.
@@ -30,7 +31,7 @@ from dramatiq.middleware import (
 
 from bot.callbacks import ShipperCallbacks
 from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
-from bot.models import Inbound, Outbound
+from bot.models import ESCALATED, Inbound, Outbound
 from bot.phones import mask_phone
 from bot.ports import Sender
 from bot.quiet_hours import next_send_time
@@ -80,6 +81,7 @@ class OutboundQueue:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.idle_handler: Callable[[str, str, str, int, str], str] | None = None
         self.inbound_handler: Callable[[Inbound], bool] | None = None
+        self.overdue_handler: Callable[[str, str], str] | None = None
         self._send = dramatiq.actor(self._send_job, broker=broker, actor_name="send_message",
                                     queue_name=OUTBOUND_QUEUE)
         self._callback = dramatiq.actor(self._callback_job, broker=broker,
@@ -88,6 +90,8 @@ class OutboundQueue:
                                         retry_when=lambda n, exc: True)
         self._idle = dramatiq.actor(self._idle_job, broker=broker, actor_name="check_idle",
                                     queue_name=IDLE_QUEUE)
+        self._overdue = dramatiq.actor(self._overdue_job, broker=broker,
+                                       actor_name="check_overdue", queue_name=IDLE_QUEUE)
         self._inbound = dramatiq.actor(self._inbound_job, broker=broker,
                                        actor_name="handle_inbound", queue_name=INBOUND_QUEUE)
 
@@ -141,7 +145,15 @@ class OutboundQueue:
         self._idle.send_with_options(args=(channel, case_id, turns, stage),
                                      delay=int(delay_s * 1000))
 
+    def check_overdue(self, case_id: str, since: str, delay_s: float) -> None:
+        self._overdue.send_with_options(args=(case_id, since), delay=int(delay_s * 1000))
+
     # -- jobs ----------------------------------------------------------------
+    def _overdue_job(self, case_id: str, since: str) -> None:
+        if self.overdue_handler is None:
+            raise RuntimeError("no overdue handler bound")
+        log.info("overdue check for case %s: %s", case_id, self.overdue_handler(case_id, since))
+
     def _quiet_delay_ms(self, outbound: Outbound) -> int:
         if not outbound.proactive:
             return 0
@@ -171,10 +183,15 @@ class OutboundQueue:
         if record.get("provider_id") or record.get("status") == "failed":
             return  # done before (this job is a retry or a redelivery): never send twice
         if self.store.is_opted_out(outbound.channel, outbound.to):
-            self.store.update_outbound(outbound.key, status="suppressed")
-            self._timeline(outbound.case_id, "message.suppressed", key=outbound.key,
-                           reason="opted_out")
+            self._suppress(outbound, "opted_out")
             return
+        if outbound.proactive and outbound.author == "bot" and outbound.case_id:
+            case = self.store.get_case(outbound.case_id)
+            if case is not None and case.status == ESCALATED:
+                # Queued before a person took over (a deferred first text, say): the
+                # bot sends nothing of its own while staff handle the case.
+                self._suppress(outbound, "escalated")
+                return
         sender = self.senders[outbound.channel]
         try:
             provider_id = sender.send(outbound)
@@ -198,8 +215,13 @@ class OutboundQueue:
         if outbound.case_id:
             self.store.append_timeline(outbound.case_id, "message.sent", pipe, key=outbound.key,
                                        provider_id=provider_id)
+            self.store.publish_case(outbound.case_id, pipe=pipe)
         pipe.execute()
         log.info("sent %s to %s via %s", outbound.key, mask_phone(outbound.to), outbound.channel)
+
+    def _suppress(self, outbound: Outbound, reason: str) -> None:
+        self.store.update_outbound(outbound.key, status="suppressed")
+        self._timeline(outbound.case_id, "message.suppressed", key=outbound.key, reason=reason)
 
     def _failed(self, outbound: Outbound, code: str | None, reason: str) -> None:
         self.store.update_outbound(outbound.key, status="failed", error_code=code or "")
@@ -250,7 +272,10 @@ class OutboundQueue:
 
     def _timeline(self, case_id: str | None, kind: str, **data: Any) -> None:
         if case_id:
-            self.store.append_timeline(case_id, kind, **data)
+            pipe = self.store.pipeline()
+            self.store.append_timeline(case_id, kind, pipe, **data)
+            self.store.publish_case(case_id, pipe=pipe)
+            pipe.execute()
 
 
 def start_worker(broker: RedisBroker, threads: int) -> dramatiq.Worker:

@@ -81,6 +81,7 @@ def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sende
     inbox = Inbox(engine)
     playbook = Playbook(client, settings.resolution_codes)
     desk = SupportDesk(engine, inbox, playbook)
+    queue.overdue_handler = desk.check_overdue
     return Runtime(settings, url, client, store, nlu, queue, engine, CaseOpener(engine),
                    inbox, desk, playbook, StaffDirectory(client),
                    SessionStore(client, settings.session_idle_s),

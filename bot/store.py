@@ -96,6 +96,23 @@ class Store:
         raw = self.redis.lrange(key_for("case", "timeline", tag=case_id), 0, -1)
         return [json.loads(r) for r in raw]
 
+    def recent_timeline(self, case_id: str, count: int) -> list[dict[str, Any]]:
+        raw = self.redis.lrange(key_for("case", "timeline", tag=case_id), -count, -1)
+        return [json.loads(r) for r in raw]
+
+    def recent_timelines(self, case_ids: list[str], count: int) -> list[list[dict[str, Any]]]:
+        """The last ``count`` timeline entries of several cases, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for case_id in case_ids:
+            pipe.lrange(key_for("case", "timeline", tag=case_id), -count, -1)
+        return [[json.loads(r) for r in raw] for raw in pipe.execute()] if case_ids else []
+
+    @contextmanager
+    def case_lock(self, case_id: str) -> Iterator[None]:
+        """For cases no conversation reaches (no phone, no chat): staff actions take this."""
+        with self._lock(key_for("case", "lock", tag=case_id), timeout=30):
+            yield
+
     def recent_case_ids(self, limit: int = 50) -> list[str]:
         return [c.decode() for c in self.redis.zrevrange(key_for("cases"), 0, limit - 1)]
 
@@ -139,11 +156,12 @@ class Store:
         return [Case.from_dict(json.loads(raw)) for raw in pipe.execute() if raw]
 
     # -- support desk ------------------------------------------------------
-    def publish_case(self, case: Case, pipe: Pipe | None = None) -> None:
+    def publish_case(self, case_id: str, case_status: str | None = None,
+                     pipe: Pipe | None = None) -> None:
         """Tell every console watching that this case changed."""
         target = pipe if pipe is not None else self.redis
         target.publish(CONSOLE_CHANNEL, json.dumps({"type": "conversation.updated",
-                                                    "id": case.id, "case_status": case.status}))
+                                                    "id": case_id, "case_status": case_status}))
 
     def index_escalation(self, case: Case, pipe: Pipe | None = None) -> None:
         """Keep the set of escalated cases (by escalation time) in step with ``case``."""

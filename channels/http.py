@@ -147,6 +147,7 @@ def twilio_status() -> tuple[Response | str, int]:
     if record.get("case_id"):
         rt.store.append_timeline(record["case_id"], "message.status", pipe, key=key,
                                  status=status, error_code=code or None)
+        rt.store.publish_case(record["case_id"], pipe=pipe)
     pipe.execute()
     return "", 204
 

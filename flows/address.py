@@ -143,6 +143,7 @@ class AddressFlow:
 
     name = "address"
     accepts_media = False
+    own_alarms: frozenset[str] = frozenset()
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],

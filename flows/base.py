@@ -124,6 +124,7 @@ class FlowContext:
 class Flow(Protocol):
     name: str
     accepts_media: bool  # whether a message of photos alone goes to ``step``
+    own_alarms: frozenset[str]  # alarm kinds (bot.escalation) the flow handles itself
 
     def start(self, ctx: FlowContext, offers: list[Window],
               parse: ParseResult | None = None) -> Step:

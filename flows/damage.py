@@ -119,6 +119,7 @@ class DamageFlow:
 
     name = "damage"
     accepts_media = True  # photos alone are an answer here
+    own_alarms: frozenset[str] = frozenset({"danger"})  # its own hazard questions
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],

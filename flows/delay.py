@@ -71,6 +71,7 @@ class DelayFlow:
 
     name = "delay"
     accepts_media = False
+    own_alarms: frozenset[str] = frozenset()
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],

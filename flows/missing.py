@@ -79,6 +79,7 @@ class MissingFlow:
 
     name = "missing"
     accepts_media = False
+    own_alarms: frozenset[str] = frozenset()
 
     # -- protocol ----------------------------------------------------------
     def start(self, ctx: FlowContext, offers: list[Window],

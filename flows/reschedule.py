@@ -58,6 +58,7 @@ class RescheduleFlow:
 
     name = "reschedule"
     accepts_media = False
+    own_alarms: frozenset[str] = frozenset()
 
     # -- helpers -----------------------------------------------------------
     def _labels(self, windows: list[Window], ctx: FlowContext) -> tuple[str, ...]:

@@ -168,6 +168,12 @@ class Chatter:
                 return
         raise AssertionError(f"no button {what} in the messages read so far")
 
+    def eta(self) -> str:
+        """Read the message every escalation ends with: roughly when a person replies."""
+        text = self.reply()
+        assert "within about" in text or "en unos" in text, text
+        return text
+
     # -- the end of a conversation -------------------------------------------
     def silence(self) -> None:
         """Nothing more was sent; every SMS fit two segments; every press was answered."""

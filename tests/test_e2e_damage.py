@@ -107,6 +107,7 @@ def test_a_leaking_parcel_is_escalated_with_its_report(system, media_server, cha
     assert sent["case.escalated"]["summary"]["claim_reference"] == report["claim_reference"]
     assert sent["case.escalated"]["summary"]["dangerous"] is True
     assert system.case(case_id).status == "escalated"
+    me.eta()
     me.silence()
 
 
@@ -128,6 +129,7 @@ def test_a_claim_above_the_value_limit_goes_to_a_person(make_system, media_serve
     assert sent["case.escalated"]["reason"] == "claim above value limit"
     assert sent["case.escalated"]["summary"]["value"] == {"amount": 129.99, "currency": "USD"}
     assert system.case(case_id).status == "escalated"
+    me.eta()
     me.silence()
 
 

@@ -116,6 +116,7 @@ def test_asking_for_a_person_on_a_delay_escalates(system, channel, lang):
     assert data["reason"] == "customer asked for a person"
     assert datetime.fromisoformat(data["summary"]["new_eta"]) == datetime.fromisoformat(local)
     assert system.case(case_id).status == "escalated"
+    me.eta()
     me.silence()
     assert callback_types(system) == ["case.escalated"]
 
@@ -147,6 +148,7 @@ def check_missing_report(system, me: Chatter, case_id: str) -> None:
     assert escalated["summary"] == {k: v for k, v in report.items()
                                     if k not in ("case_id", "tracking_number", "order_ref")}
     assert system.case(case_id).status == "escalated"
+    me.eta()
     me.silence()
     no_refund_talk(me)
 
