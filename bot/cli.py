@@ -35,22 +35,32 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="HTTP threads.")
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--demo", is_flag=True, help="Add a demo login and sample cases (sandbox SMS "
+              "only; not for production).")
+def serve(host: str, port: int, threads: int, demo: bool) -> None:
     """Run the web server and the queue workers in one process."""
     import waitress
 
+    from bot.demo import SANDBOX_ONLY, demo_banner, prepare_demo
     from bot.queue import start_worker
     from bot.redis_server import stop_embedded_redis
     from webhook_server import build, create_app
 
     settings = _settings()
+    if demo and settings.twilio_enabled:
+        raise click.ClickException(f"--demo {SANDBOX_ONLY}")
     runtime = build(settings)
+    info = prepare_demo(runtime) if demo else None
     app = create_app(runtime=runtime)
     worker = start_worker(runtime.queue.broker, settings.queue_threads)
     server = waitress.create_server(app, host=host, port=port, threads=threads)
     click.echo(f"Doorstep listening on http://{host}:{server.effective_port} "
                f"(Redis: {'REDIS_URL' if settings.redis_url else runtime.redis_url}; "
                f"SMS: {'Twilio' if settings.twilio_enabled else 'sandbox outbox'})", err=True)
+    if info is not None:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        for line in demo_banner(info, f"http://{shown}:{server.effective_port}"):
+            click.echo(line, err=True)
 
     def stop(*_: object) -> None:
         server.close()

@@ -11,10 +11,11 @@ from typing import Any
 
 def init_app(app: Any) -> None:
     """Register the console's blueprints (the runtime is already in ``app.extensions``)."""
-    from console import api, auth, stream, views
+    from console import api, auth, simulator, stream, views
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(simulator.bp)
