@@ -54,7 +54,8 @@ class Actor:
 
 class SupportDesk:
     """Staff actions on conversations. Each returns the conversation's summary
-    (:meth:`bot.inbox.Inbox.summary`) as it stands afterwards.
+    (:meth:`bot.inbox.Inbox.summary`) as it stands afterwards; ``send_message`` and
+    ``add_note`` wrap it with the message key or the note.
 
     Errors (``bot.errors``): ``NotFound`` (no such case), ``Conflict`` (held by someone
     else, not escalated, already closed), ``Invalid`` (empty or too long text, unknown

@@ -193,4 +193,5 @@ def test_the_day_the_customer_last_looked_is_a_day_in_the_past(system):
     assert report["last_checked"] == "yesterday evening"
     assert report["checked_neighbours_and_safe_place"] is False
     assert report["last_checked_date"] == yesterday.isoformat()
+    me.eta()
     me.silence()
