@@ -34,7 +34,8 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="HTTP threads.")
+@click.option("--threads", default=16, show_default=True, type=int,
+              help="HTTP threads (each open console holds one for its live updates).")
 @click.option("--demo", is_flag=True, help="Add a demo login and sample cases (sandbox SMS "
               "only; not for production).")
 def serve(host: str, port: int, threads: int, demo: bool) -> None:
