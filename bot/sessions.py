@@ -70,16 +70,18 @@ class SessionStore:
             pipe.execute()
         return session
 
-    def get(self, sid: str) -> Session | None:
-        """The live session for ``sid``, its inactivity timer restarted; None if unknown,
-        expired or revoked."""
+    def get(self, sid: str, touch: bool = True) -> Session | None:
+        """The live session for ``sid``, its inactivity timer restarted (unless ``touch``
+        is False: a check that is not the person's own activity); None if unknown, expired
+        or revoked."""
         if not sid or len(sid) > 200:
             return None
         key = _session_key(_digest(sid))
         with self.redis.pipeline() as pipe:
             pipe.hgetall(key)
-            pipe.pexpire(key, self._idle_ms)  # no-op when the key is gone
-            row, _ = pipe.execute()
+            if touch:
+                pipe.pexpire(key, self._idle_ms)  # no-op when the key is gone
+            row = pipe.execute()[0]
         if not row or b"email" not in row:
             return None
         text = {k.decode(): v.decode() for k, v in row.items()}

@@ -56,11 +56,6 @@ MAX_NAME = 100
 SENT_KEPT = 200  # customer texts remembered per simulated phone
 SENT_TTL_S = 7 * 24 * 3600
 # The page runs only its own script and styles (as the other console pages).
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                           "script-src 'self'; connect-src 'self'; object-src 'none'; "
-                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-
-
 class Refused(Exception):
     """A simulator call that cannot be done: answered ``{"error": message}`` with status."""
 
@@ -73,17 +68,6 @@ class Refused(Exception):
 @bp.errorhandler(Refused)
 def _refused(exc: Refused) -> tuple[Response, int]:
     return jsonify({"error": exc.message}), exc.status
-
-
-@bp.after_request
-def _headers(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
 
 
 def _runtime() -> Runtime:

@@ -86,7 +86,9 @@ def _still_signed_in(runtime: Any) -> Callable[[], bool]:
     sid = request.cookies.get(SESSION_COOKIE, "")
 
     def by_session() -> bool:
-        session = runtime.sessions.get(sid)
+        # An open tab is not activity: the session still ends after SESSION_IDLE_MINUTES
+        # without a request of the person's own, and the stream with it.
+        session = runtime.sessions.get(sid, touch=False)
         member = runtime.staff.get(session.email) if session is not None else None
         if member is None or member.disabled:
             return False

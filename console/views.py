@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, current_app, render_template
 
 from bot.events import CLOSING_TYPES, EVENT_TYPES
 from console.auth import current_staff, staff_required
@@ -29,26 +29,10 @@ TYPE_LABELS = {
     "delivery.returned": "Returned",
 }
 # Pages load only their own scripts and styles: nothing inline, nothing from elsewhere.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                           "script-src 'self'; connect-src 'self'; object-src 'none'; "
-                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-
-
 def type_label(event_type: str) -> str:
     """How the console names an exception type: ``delivery.address_invalid`` → Address invalid."""
     return TYPE_LABELS.get(event_type) or \
         event_type.rpartition(".")[2].replace("_", " ").capitalize()
-
-
-@bp.after_request
-def _page_headers(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
 
 
 @bp.app_template_global()

@@ -27,6 +27,8 @@ from fakes.telegram_api import FakeTelegramAPI
 from fakes.twilio_api import FakeTwilioAPI
 from support import TELEGRAM_SECRET, Customer, System, start_system
 
+pytest_plugins = ("browser",)  # Chromium fixtures: browser, page, phone_page, screenshot
+
 _real_connect = socket.socket.connect
 
 

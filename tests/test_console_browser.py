@@ -16,7 +16,6 @@ from playwright.sync_api import Page, expect
 
 from support import System, failed_event
 
-pytest_plugins = ("browser",)  # browser, page, phone_page and screenshot fixtures
 expect.set_options(timeout=10_000)
 
 PHONE = "+15551230001"

@@ -21,7 +21,6 @@ from bot.cli import cli
 from bot.demo import DEMO_CASES, DEMO_EMAIL, DEMO_PASSWORD, prepare_demo
 from support import free_port
 
-pytest_plugins = ("browser",)  # the browser and screenshot fixtures
 pytestmark = pytest.mark.timeout(120)
 SANDBOX = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_FROM_NUMBER": ""}
 PHONE = "+15550100777"
