@@ -48,14 +48,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("doorstep.simulator")
 
-bp = Blueprint("console_simulator", __name__, template_folder="templates",
-               static_folder="static", static_url_path="/console/simulator/static")
+# The page's script is console/static/simulator.js, served with the console's static files.
+bp = Blueprint("console_simulator", __name__, template_folder="templates")
 
 MAX_TEXT = 1600  # one SMS body, as Twilio takes it
 MAX_NAME = 100
 SENT_KEPT = 200  # customer texts remembered per simulated phone
 SENT_TTL_S = 7 * 24 * 3600
-# The page runs only its own script and styles (as the other console pages).
+
+
 class Refused(Exception):
     """A simulator call that cannot be done: answered ``{"error": message}`` with status."""
 
