@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -42,7 +43,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     """Run the web server and the queue workers in one process."""
     import waitress
 
-    from bot.demo import SANDBOX_ONLY, demo_banner, prepare_demo
+    from bot.demo import DEMO_SHIPPER_PATH, SANDBOX_ONLY, demo_banner, prepare_demo
     from bot.queue import start_worker
     from bot.redis_server import stop_embedded_redis
     from webhook_server import build, create_app
@@ -50,6 +51,11 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     settings = _settings()
     if demo and settings.twilio_enabled:
         raise click.ClickException(f"--demo {SANDBOX_ONLY}")
+    if demo and settings.shipper_webhook_url is None:
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        settings = dataclasses.replace(
+            settings, shipper_webhook_url=f"http://{local}:{port}{DEMO_SHIPPER_PATH}",
+            shipper_webhook_secret=generated_secret())
     runtime = build(settings)
     info = prepare_demo(runtime) if demo else None
     app = create_app(runtime=runtime)

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 DEMO_EMAIL = "demo@doorstep.local"
 DEMO_PASSWORD = "doorstep-demo"  # printed at start: a local demo only, never production
 DEMO_NAME = "Sam"  # customers read "You're chatting with Sam from support"
+# Without a shipper of your own, --demo posts callbacks to this stand-in on the same server,
+# which checks their signature and answers 204: the timeline shows them delivered.
+DEMO_SHIPPER_PATH = "/demo/shipper"
 SEEDED_KEY = key_for("demo", "seeded")
 # Exception types a sample can be (closing events only close cases).
 SAMPLE_TYPES = tuple(t for t in EVENT_TYPES if t not in CLOSING_TYPES)

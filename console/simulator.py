@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from bot.demo import (
+    DEMO_SHIPPER_PATH,
     LANGUAGES,
     SAMPLE_TYPES,
     SANDBOX_ONLY,
@@ -116,6 +117,25 @@ def messages() -> Response:
     phone = _phone(request.args.get("phone"))
     return jsonify({"phone": phone, "sandbox": not rt.settings.twilio_enabled,
                     "messages": conversation(rt, phone), "case": _case_info(rt, phone)})
+
+
+@bp.post(DEMO_SHIPPER_PATH)
+def demo_shipper() -> tuple[Response, int] | tuple[str, int]:
+    """``serve --demo``'s stand-in shipper: check the callback's signature, answer 204."""
+    from standardwebhooks import Webhook
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    settings = _runtime().settings
+    url = settings.shipper_webhook_url or ""
+    if not url.endswith(DEMO_SHIPPER_PATH) or not settings.shipper_webhook_secret:
+        return jsonify({"error": "not found"}), 404
+    try:
+        payload = Webhook(settings.shipper_webhook_secret).verify(request.get_data(),
+                                                                  dict(request.headers))
+    except WebhookVerificationError:
+        return jsonify({"error": "invalid or missing webhook signature"}), 401
+    log.info("demo shipper received %s", payload.get("type"))
+    return "", 204
 
 
 @bp.post("/console/simulator/events")

@@ -14,7 +14,7 @@ import pytest
 import requests
 from browser import PHONE as PHONE_VIEWPORT
 from click.testing import CliRunner
-from console_support import PASSWORD, add_staff, login
+from console_support import PASSWORD, add_staff, login, login_form
 from playwright.sync_api import expect
 
 from bot.cli import cli
@@ -241,6 +241,7 @@ def test_serve_demo_starts_with_the_demo_login(redis_url, redis_client, tmp_path
                     assert time.monotonic() < deadline, log_path.read_text()
                     time.sleep(0.2)
             assert page.status_code == 200
+            _resolve_the_escalated_demo_case(http, url)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -252,6 +253,37 @@ def test_serve_demo_starts_with_the_demo_login(redis_url, redis_client, tmp_path
     assert f"{DEMO_EMAIL} / {DEMO_PASSWORD}" in printed
     assert f"{url}/console/simulator" in printed
     assert redis_client.exists("ds:demo:seeded")
+
+
+def _resolve_the_escalated_demo_case(http: requests.Session, url: str) -> None:
+    """Sign in as the demo supervisor, take the escalated sample case, resolve it, and see
+    ``case.resolved`` delivered to the demo's stand-in shipper."""
+    token = login_form(http, url)
+    signed_in = http.post(url + "/console/login", timeout=15, allow_redirects=False,
+                          data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD,
+                                "csrf_token": token, "next": "/console"})
+    assert signed_in.status_code in (302, 303)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"',
+                     http.get(url + "/console", timeout=15).text).group(1)
+    rows = http.get(url + "/api/conversations?status=escalated", timeout=15).json()
+    case_id = rows["conversations"][0]["id"]
+    headers = {"X-CSRF-Token": csrf}
+    assert http.post(f"{url}/api/conversations/{case_id}/claim", headers=headers,
+                     timeout=15).status_code == 200
+    resolved = http.post(f"{url}/api/conversations/{case_id}/resolve", headers=headers,
+                         json={"resolution_code": "parcel_located", "note": "Found at depot"},
+                         timeout=15)
+    assert resolved.status_code == 200, resolved.text
+    deadline = time.monotonic() + 30
+    while True:
+        timeline = http.get(f"{url}/api/conversations/{case_id}", timeout=15).json()["timeline"]
+        delivered = [e for e in timeline if e["kind"] == "callback.delivered"]
+        if any(e["type"] == "case.resolved" for e in delivered):
+            break
+        assert time.monotonic() < deadline, [e["kind"] for e in timeline]
+        time.sleep(0.2)
+    assert {e["type"] for e in delivered} >= {"case.escalated", "case.resolved"}
+    assert all(e["status"] == 204 for e in delivered)
 
 
 # -- in a real browser ---------------------------------------------------------------------
