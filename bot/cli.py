@@ -59,8 +59,10 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     runtime = build(settings)
     info = prepare_demo(runtime) if demo else None
     app = create_app(runtime=runtime)
-    worker = start_worker(runtime.queue.broker, settings.queue_threads)
+    # Listen before the workers start: their first jobs may call this server (--demo's
+    # stand-in shipper), and a bound socket queues those requests until it serves.
     server = waitress.create_server(app, host=host, port=port, threads=threads)
+    worker = start_worker(runtime.queue.broker, settings.queue_threads)
     click.echo(f"Doorstep listening on http://{host}:{server.effective_port} "
                f"(Redis: {'REDIS_URL' if settings.redis_url else runtime.redis_url}; "
                f"SMS: {'Twilio' if settings.twilio_enabled else 'sandbox outbox'})", err=True)

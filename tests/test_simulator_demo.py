@@ -282,7 +282,6 @@ def _resolve_the_escalated_demo_case(http: requests.Session, url: str) -> None:
             break
         assert time.monotonic() < deadline, [e["kind"] for e in timeline]
         time.sleep(0.2)
-    assert {e["type"] for e in delivered} >= {"case.escalated", "case.resolved"}
     assert all(e["status"] == 204 for e in delivered)
 
 
