@@ -37,16 +37,17 @@ LAST_MESSAGES = 6
 
 # Whole words or phrases in canonical form (lower case, no accents or punctuation).
 ALARMS: dict[str, tuple[str, ...]] = {
-    "legal": ("lawyer", "attorney", "sue", "suing", "lawsuit", "legal action", "court",
-              "abogado", "demanda", "demandar", "denuncia", "denunciar", "tribunal"),
-    "danger": ("dangerous", "danger", "hazard", "hazardous", "fire", "explosive", "toxic",
+    # Not "sue", "court" or "fire": a neighbour called Sue, "12 Oak Court", "Fire Lane".
+    "legal": ("lawyer", "attorney", "suing", "lawsuit", "legal action", "small claims",
+              "abogado", "demanda", "demandar", "denuncia", "denunciar"),
+    "danger": ("dangerous", "danger", "hazard", "hazardous", "on fire", "explosive", "toxic",
                "poison", "peligro", "peligroso", "peligrosa", "incendio", "fuego", "explosivo",
                "veneno", "toxico"),
     "urgent": ("urgent", "urgently", "emergency", "asap", "immediately", "medication",
                "medicine", "insulin", "urgente", "emergencia", "inmediatamente", "medicamento",
                "medicina", "insulina"),
     "anger": ("fuck", "fucking", "fucked", "shit", "bullshit", "wtf", "asshole", "bastard",
-              "crap", "damn", "ridiculous", "unacceptable", "furious", "scam", "scammers",
+              "ridiculous", "unacceptable", "furious", "scam", "scammers",
               "pathetic", "useless", "worst service", "mierda", "carajo", "joder", "puta",
               "pendejo", "pendejos", "cabron", "chingada", "estafa", "estafadores",
               "inaceptable", "ridiculo", "indignante", "inutiles"),

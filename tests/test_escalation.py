@@ -132,6 +132,8 @@ def test_alarm_words_are_whole_words_in_either_language():
     assert alarm_in("it's not dangerous at all") is None
     assert alarm_in("please leave it with the assistant") is None  # "ass" inside a word
     assert alarm_in("Sussex Street") is None  # "sue" inside a word
+    assert alarm_in("leave it with Sue next door") is None
+    assert alarm_in("the new address is 12 Oak Court, Fire Lane") is None
     assert alarm_in("tomorrow after 5") is None
 
 
