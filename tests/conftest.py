@@ -27,7 +27,9 @@ from fakes.telegram_api import FakeTelegramAPI
 from fakes.twilio_api import FakeTwilioAPI
 from support import TELEGRAM_SECRET, Customer, System, start_system
 
-pytest_plugins = ("browser",)  # Chromium fixtures: browser, page, phone_page, screenshot
+# Chromium fixtures (browser, page, phone_page, screenshot); console API fixtures (sam,
+# escalated) and helpers.
+pytest_plugins = ("browser", "console_api_support")
 
 _real_connect = socket.socket.connect
 

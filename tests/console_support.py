@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from support import System
+from support import Customer, System, failed_event
 
 SESSION_COOKIE = "doorstep_session"
 LOGIN_CSRF_COOKIE = "doorstep_login_csrf"
@@ -92,3 +92,42 @@ class StaffClient:
 def login(system: System, email: str, password: str = PASSWORD) -> StaffClient:
     """Log in through the form; a client carrying the session cookie."""
     return StaffClient(system, email, password)
+
+
+def fresh_http() -> requests.Session:
+    http = requests.Session()
+    http.trust_env = False
+    return http
+
+
+def post_login(http: requests.Session, system: System, email: str, password: str,  # noqa: ANN001
+               next_path: str = "/console", **form: str) -> requests.Response:
+    token = login_form(http, system.url)
+    data = {"email": email, "password": password, "csrf_token": token, "next": next_path}
+    data.update(form)
+    return http.post(system.url + "/console/login", data=data, allow_redirects=False,
+                     timeout=15)
+
+
+def bearer(system, token: str, method: str, path: str, **kw):  # noqa: ANN001, ANN003, ANN201
+    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
+    return system.http.request(method, system.url + path, headers=headers, timeout=15, **kw)
+
+
+def open_case(system: System) -> str:
+    """A case to act on (any case takes internal notes)."""
+    return system.post_event(failed_event()).json()["case_id"]
+
+
+ASK_FOR_A_PERSON = "I want to talk to a person"
+
+
+def escalate(system: System, customer: Customer, **event: Any) -> str:
+    """Open a failed-delivery case and have the customer ask for a person; read the bot's
+    first texts and both hand-off texts (a person will reply, roughly when)."""
+    case_id = system.post_event(failed_event(phone=customer.phone, **event)).json()["case_id"]
+    customer.offered()
+    customer.say(ASK_FOR_A_PERSON)
+    assert "person from our team" in customer.reply()
+    assert "within about" in customer.reply()
+    return case_id

@@ -1,185 +1,30 @@
-"""Staff accounts, console sign-in, sessions, CSRF, throttling and API tokens, as staff and
-an operator meet them: the `doorstep staff` commands and the real login form over HTTP."""
+"""Console sign-in, sessions, CSRF, throttling and API tokens, through the real login form
+over HTTP."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-import requests
-from click.testing import CliRunner
 from console_support import (
     LOGIN_CSRF_COOKIE,
     PASSWORD,
     SESSION_COOKIE,
     add_staff,
+    bearer,
+    fresh_http,
     hidden_field,
     login,
     login_form,
+    open_case,
+    post_login,
 )
 
-from bot.cli import cli
 from bot.settings import load_settings
 from bot.store import key_for
-from support import failed_event
 from webhook_server import create_app
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def doorstep(system, *args: str, input: str | None = None):  # noqa: A002, ANN001, ANN201
-    """Run ``doorstep ARGS`` in-process against the system's Redis."""
-    env = {"REDIS_URL": system.runtime.redis_url,
-           "DOORSTEP_DATA_DIR": str(system.settings.data_dir),
-           "EVENTS_WEBHOOK_SECRET": system.settings.events_webhook_secret,
-           "NLU_MODEL_DIR": str(system.settings.nlu_model_dir)}
-    return CliRunner().invoke(cli, list(args), env=env, input=input)
-
-
-def fresh_http() -> requests.Session:
-    http = requests.Session()
-    http.trust_env = False
-    return http
-
-
-def post_login(http: requests.Session, system, email: str, password: str,  # noqa: ANN001
-               next_path: str = "/console", **form: str) -> requests.Response:
-    token = login_form(http, system.url)
-    data = {"email": email, "password": password, "csrf_token": token, "next": next_path}
-    data.update(form)
-    return http.post(system.url + "/console/login", data=data, allow_redirects=False,
-                     timeout=15)
-
-
-def bearer(system, token: str, method: str, path: str, **kw):  # noqa: ANN001, ANN003, ANN201
-    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
-    return system.http.request(method, system.url + path, headers=headers, timeout=15, **kw)
-
-
-def escalated_case(system) -> str:  # noqa: ANN001
-    """A case to act on (any case takes internal notes)."""
-    return system.post_event(failed_event()).json()["case_id"]
-
-
-# -- doorstep staff ------------------------------------------------------------------
-def test_staff_add_with_password_stdin_stores_an_argon2id_hash(make_system):
-    system = make_system()
-    done = doorstep(system, "staff", "add", "Sam.Lee@Example.com", "--role", "agent",
-                    "--password-stdin", input="a long enough secret\n")
-    assert done.exit_code == 0, done.output
-    assert "sam.lee@example.com" in done.output and "Sam" in done.output
-    stored = system.runtime.redis.hget(key_for("staff", "sam.lee@example.com"), "password_hash")
-    assert stored.decode().startswith("$argon2id$")
-    assert b"a long enough secret" not in b"".join(
-        v for v in system.runtime.redis.hgetall(key_for("staff", "sam.lee@example.com")).values())
-    member = system.runtime.staff.verify("SAM.LEE@example.com ", "a long enough secret")
-    assert member is not None and member.name == "Sam" and member.role == "agent"
-
-
-def test_staff_add_prompts_twice_for_the_password(make_system):
-    system = make_system()
-    done = doorstep(system, "staff", "add", "ana@example.com", "--role", "supervisor",
-                    "--name", "Ana María", input="prompted secret 1\nprompted secret 1\n")
-    assert done.exit_code == 0, done.output
-    assert "prompted secret 1" not in done.output  # hidden input is not echoed
-    assert done.output.count("Password") >= 1 and "Repeat" in done.output
-    member = system.runtime.staff.verify("ana@example.com", "prompted secret 1")
-    assert member is not None and member.name == "Ana María" and member.role == "supervisor"
-
-    mismatch = doorstep(system, "staff", "add", "bo@example.com", "--role", "agent",
-                        input="first secret 12\nother secret 12\n")
-    assert mismatch.exit_code == 1
-    assert "do not match" in mismatch.output
-    assert system.runtime.staff.get("bo@example.com") is None
-
-
-@pytest.mark.parametrize(("args", "password", "message"), [
-    (["--role", "agent"], "short", "at least 10 characters"),
-    (["--role", "admin"], "long enough password", "role must be one of agent, supervisor"),
-    (["--role", "agent"], "", "at least 10 characters"),
-])
-def test_staff_add_refuses_bad_values_and_stores_nothing(make_system, args, password, message):
-    system = make_system()
-    done = doorstep(system, "staff", "add", "sam@example.com", *args, "--password-stdin",
-                    input=password + "\n")
-    assert done.exit_code == 1
-    assert message in done.output
-    assert system.runtime.redis.keys(key_for("staff", "*")) == []
-    bad_email = doorstep(system, "staff", "add", "not-an-email", "--role", "agent",
-                         "--password-stdin", input="long enough password\n")
-    assert bad_email.exit_code == 1 and "not an email address" in bad_email.output
-
-
-def test_staff_add_twice_is_refused(make_system):
-    system = make_system()
-    add_staff(system, "sam@example.com")
-    done = doorstep(system, "staff", "add", "SAM@example.com", "--role", "supervisor",
-                    "--password-stdin", input="another password\n")
-    assert done.exit_code == 1 and "already has an account" in done.output
-    assert system.runtime.staff.get("sam@example.com").role == "agent"
-
-
-def test_staff_list_shows_accounts_without_secrets(make_system):
-    system = make_system()
-    assert "no staff accounts yet" in doorstep(system, "staff", "list").output
-    add_staff(system, "zoe@example.com", "supervisor")
-    add_staff(system, "al.b@example.com", name="Albert")
-    doorstep(system, "staff", "disable", "zoe@example.com")
-    done = doorstep(system, "staff", "list")
-    assert done.exit_code == 0, done.output
-    lines = done.output.strip().splitlines()
-    assert lines[0].split() == ["EMAIL", "NAME", "ROLE", "STATE"]
-    assert lines[1].split() == ["al.b@example.com", "Albert", "agent", "enabled"]
-    assert lines[2].split() == ["zoe@example.com", "Zoe", "supervisor", "disabled"]
-    assert "argon2" not in done.output
-
-
-def test_staff_token_prints_only_a_token_that_works_and_replaces_the_last(make_system):
-    system = make_system()
-    add_staff(system, "sam@example.com")
-    first = doorstep(system, "staff", "token", "sam@example.com")
-    assert first.exit_code == 0, first.output
-    token = first.stdout.strip()
-    assert first.stdout == token + "\n" and token.startswith("dst_") and len(token) > 40
-    me = bearer(system, token, "GET", "/api/me")
-    assert me.status_code == 200 and me.json()["email"] == "sam@example.com"
-    assert system.runtime.redis.keys(key_for("stafftoken", "*")) != []
-    assert token.encode() not in b"".join(system.runtime.redis.keys("*"))
-
-    second = doorstep(system, "staff", "token", "sam@example.com").stdout.strip()
-    assert bearer(system, token, "GET", "/api/me").status_code == 401
-    assert bearer(system, second, "GET", "/api/me").status_code == 200
-    unknown = doorstep(system, "staff", "token", "nobody@example.com")
-    assert unknown.exit_code == 1 and "no staff account" in unknown.output
-
-
-def test_disabling_an_account_ends_its_session_and_token_at_once(make_system):
-    system = make_system()
-    add_staff(system, "sam@example.com")
-    client = login(system, "sam@example.com", PASSWORD)
-    other_browser = login(system, "sam@example.com", PASSWORD)
-    token = system.runtime.staff.issue_token("sam@example.com")
-    assert client.get("/api/me").status_code == 200
-    assert bearer(system, token, "GET", "/api/me").status_code == 200
-
-    done = doorstep(system, "staff", "disable", "sam@example.com")
-    assert done.exit_code == 0, done.output
-    assert "2 sessions ended" in done.output
-    assert client.get("/api/me").status_code == 401
-    assert other_browser.get("/api/me").status_code == 401
-    assert bearer(system, token, "GET", "/api/me").status_code == 401
-    again = post_login(fresh_http(), system, "sam@example.com", PASSWORD)
-    assert again.status_code == 401 and "Wrong email or password" in again.text
-    assert doorstep(system, "staff", "token", "sam@example.com").exit_code == 1
-
-
-def test_a_disabled_account_is_refused_even_if_its_session_survived(make_system):
-    """Disabling through the directory alone (no session revocation) still locks out."""
-    system = make_system()
-    add_staff(system, "sam@example.com")
-    client = login(system, "sam@example.com", PASSWORD)
-    system.runtime.staff.disable("sam@example.com")
-    assert client.get("/api/me").status_code == 401
 
 
 # -- signing in ----------------------------------------------------------------------
@@ -359,7 +204,7 @@ def test_logout_needs_the_csrf_token_then_ends_the_session(make_system):
 # -- protecting the API ----------------------------------------------------------------
 def test_unauthenticated_calls_are_refused(make_system):
     system = make_system()
-    case_id = escalated_case(system)
+    case_id = open_case(system)
     assert system.http.get(system.url + "/api/me", timeout=15).status_code == 401
     resp = system.http.post(system.url + f"/api/conversations/{case_id}/notes",
                             json={"text": "hi"}, timeout=15)
@@ -372,7 +217,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(make_syste
     system = make_system()
     add_staff(system, "sam@example.com")
     client = login(system, "sam@example.com", PASSWORD)
-    case_id = escalated_case(system)
+    case_id = open_case(system)
     system.drain()  # the queue's own timeline entries (message.sent) are in before we compare
 
     def notes() -> list[dict]:
@@ -395,7 +240,7 @@ def test_a_bearer_token_needs_no_csrf_token(make_system):
     system = make_system()
     add_staff(system, "sam@example.com", name="Sam")
     token = system.runtime.staff.issue_token("sam@example.com")
-    case_id = escalated_case(system)
+    case_id = open_case(system)
     resp = bearer(system, token, "POST", f"/api/conversations/{case_id}/notes",
                   json={"text": "left a voicemail"})
     assert resp.status_code == 201, resp.text

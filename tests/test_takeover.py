@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from console_support import escalate
 
 from bot.desk import Actor
 from bot.errors import Conflict, Invalid
@@ -16,16 +17,6 @@ from support import failed_event
 SAM = Actor("sam@example.com", "Sam", "agent")
 KIM = Actor("kim@example.com", "Kim", "agent")
 BOSS = Actor("boss@example.com", "Lee", "supervisor")
-
-
-def escalate(system, customer, **event) -> str:
-    """Open a failed-delivery case and have the customer ask for a person."""
-    case_id = system.post_event(failed_event(**event)).json()["case_id"]
-    customer.offered()
-    customer.say("I want to talk to a person")
-    assert "person from our team" in customer.reply()
-    assert "within about" in customer.reply()
-    return case_id
 
 
 def test_a_claimed_conversation_hears_only_from_staff(system, customer):
