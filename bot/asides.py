@@ -1,5 +1,6 @@
 """Questions a customer may ask in the middle of any flow, answered without leaving it.
 
+Shared intents (a person, help, never mind, hi, thanks) mean the same in every flow.
 "Where is my package?" is answered from the latest event of the customer's open
 case(s) (asking which one when there are several); delivery instructions are stored
 on the case and sent to the shipper as ``case.instructions_added``. Afterwards the
@@ -12,14 +13,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.models import CLOSED_STATUSES, Case, Reply
-from flows.base import FlowContext
+from flows.base import Escalate, FlowContext, Step
 from flows.messages import parcel_ref, say
+from flows.registry import FLOWS
 from flows.status import MAX_INSTRUCTIONS, instructions_in, status_text
 from nlu.base import ParseResult
 
 if TYPE_CHECKING:
     from bot.engine import Engine, Turn
 
+SHARED_INTENTS = frozenset({"human", "cancel", "help", "greet", "thanks", "goodbye"})
+# A message carrying one of these is a slot answer for the flow, whatever its intent.
+SLOT_ENTITIES = frozenset({"date", "time_window", "option_number", "tracking_number", "address"})
 WISMO = "where_is_my_package"
 INSTRUCTIONS = "delivery_instructions"
 
@@ -45,6 +50,33 @@ class Asides:
                 self._save_instructions(turn, text, ctx)
             return True
         return False
+
+    def shared_intent(self, turn: Turn, parse: ParseResult, ctx: FlowContext) -> bool:
+        """Intents every flow shares (a person, help, never mind, hi, thanks); True when
+        handled here."""
+        name = parse.intent.name
+        if name not in SHARED_INTENTS or any(e.entity in SLOT_ENTITIES for e in parse.entities):
+            return False
+        conv, lang = turn.conv, ctx.language
+        flow = FLOWS[conv.flow] if conv.flow else None
+        if flow and flow.claims(conv.state, parse):
+            return False
+        if name == "human":
+            self.engine.apply(turn, Step(conv.state, (Reply(say(lang, "human")),),
+                                  (Escalate("customer asked for a person"),)), ctx)
+        elif name == "help" and flow:
+            turn.replies += [Reply(say(lang, "help", carrier=carrier_name(ctx.case))),
+                             flow.prompt(conv.state, ctx)]
+        elif name == "cancel":
+            turn.replies.append(Reply(say(lang, "cancel")))
+        elif name == "greet" and flow:
+            prompt = flow.prompt(conv.state, ctx)
+            turn.replies.append(Reply(say(lang, "greet") + " " + prompt.text, prompt.choices))
+        elif name in ("thanks", "goodbye"):
+            turn.replies.append(Reply(say(lang, "thanks")))
+        else:
+            return False
+        return True
 
     def answer_pending(self, turn: Turn, parse: ParseResult, ctx: FlowContext) -> bool:
         """Read the answer to a question asked by :meth:`handle`; True when it was one."""
@@ -101,3 +133,7 @@ class Asides:
         turn.callbacks.append(("case.instructions_added", {"instructions": text}))
         turn.replies.append(Reply(say(ctx.language, "instructions.saved", text=text)))
         self.engine.reprompt(turn)
+
+
+def carrier_name(case: Case | None) -> str:
+    return case.carrier.title() if case else "your carrier"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.asides import carrier_name
+from bot.escalation import is_fallback
 from bot.keywords import keyword_of
 from bot.media import MediaIntake
 from bot.models import (
@@ -50,10 +52,6 @@ from flows.registry import FLOWS, SWITCH_INTENTS
 from nlu.base import NLU, Intent, ParseResult
 
 log = logging.getLogger("doorstep.engine")
-
-GLOBAL_INTENTS = frozenset({"human", "cancel", "help", "greet", "thanks", "goodbye"})
-# A message carrying one of these is a slot answer for the flow, whatever its intent.
-SLOT_ENTITIES = frozenset({"date", "time_window", "option_number", "tracking_number", "address"})
 
 
 @dataclass
@@ -144,7 +142,7 @@ class Engine:
         elif opted_out:
             return  # after STOP, nothing is sent until START
         if keyword == "help":
-            turn.replies.append(Reply(say(lang, "help", carrier=_carrier(case))))
+            turn.replies.append(Reply(say(lang, "help", carrier=carrier_name(case))))
             self.reprompt(turn)
             return
         if inbound.channel == "telegram" and self.linker.handle(turn, inbound):
@@ -185,9 +183,12 @@ class Engine:
             turn.timeline.append(("language.changed", {"from": lang, "to": parse.language}))
             conv.language = lang = parse.language
             ctx = self.context(case, lang, media)
+        if not is_fallback(parse):
+            conv.fallbacks = 0  # "in a row": any readable message breaks the run
         if case.status not in CLOSED_STATUSES and self.escalations.alarm(turn, parse):
             return
-        if self.asides.answer_pending(turn, parse, ctx) or self._global(turn, parse, ctx):
+        asides = self.asides
+        if asides.answer_pending(turn, parse, ctx) or asides.shared_intent(turn, parse, ctx):
             return
         flow = FLOWS[conv.flow]
         claimed = flow.claims(conv.state, parse)
@@ -208,8 +209,7 @@ class Engine:
         """Step the conversation's flow; three unusable answers in a row go to a person."""
         before = len(turn.replies)
         self.apply(turn, FLOWS[turn.conv.flow].step(turn.conv.state, parse, ctx), ctx)
-        if self.escalations.too_many_misses(turn):
-            del turn.replies[before:-2]  # not the flow's "try again": the hand-off texts
+        self.escalations.too_many_misses(turn, flow_replies_from=before)
 
     def _take_media(self, turn: Turn, inbound: Inbound) -> tuple[MediaItem, ...]:
         """Fetch, check and store this message's files; tell the customer about refusals."""
@@ -231,32 +231,6 @@ class Engine:
             turn.replies.append(Reply(say(lang, f"media.{reason}",
                                           mb=self.settings.media_max_bytes // 2**20)))
         return tuple(items)
-
-    def _global(self, turn: Turn, parse: ParseResult, ctx: FlowContext) -> bool:
-        """Intents every flow shares; True when handled here."""
-        name = parse.intent.name
-        if name not in GLOBAL_INTENTS or any(e.entity in SLOT_ENTITIES for e in parse.entities):
-            return False
-        conv, lang = turn.conv, ctx.language
-        flow = FLOWS[conv.flow] if conv.flow else None
-        if flow and flow.claims(conv.state, parse):
-            return False
-        if name == "human":
-            self.apply(turn, Step(conv.state, (Reply(say(lang, "human")),),
-                                  (Escalate("customer asked for a person"),)), ctx)
-        elif name == "help" and flow:
-            turn.replies += [Reply(say(lang, "help", carrier=_carrier(ctx.case))),
-                             flow.prompt(conv.state, ctx)]
-        elif name == "cancel":
-            turn.replies.append(Reply(say(lang, "cancel")))
-        elif name == "greet" and flow:
-            prompt = flow.prompt(conv.state, ctx)
-            turn.replies.append(Reply(say(lang, "greet") + " " + prompt.text, prompt.choices))
-        elif name in ("thanks", "goodbye"):
-            turn.replies.append(Reply(say(lang, "thanks")))
-        else:
-            return False
-        return True
 
     # -- applying a flow's step -------------------------------------------
     def context(self, case: Case, lang: str, media: tuple[MediaItem, ...] = (),
@@ -412,7 +386,3 @@ class Engine:
             self.dispatcher.check_idle(conv.channel, conv.address, case.id, conv.turns, stage,
                                        delay)
         return outs
-
-
-def _carrier(case: Case | None) -> str:
-    return case.carrier.title() if case else "your carrier"

@@ -23,6 +23,7 @@ from bot.models import ESCALATED, Case, Reply
 from bot.store import now_iso
 from flows.damage_words import NEGATORS, _find
 from flows.messages import add_texts, say
+from flows.registry import FLOWS
 from nlu.base import ParseResult
 from nlu.text import canonicalize
 
@@ -171,10 +172,11 @@ class Escalations:
         overdue = sum(1 for c in cases if not c.held_by and (c.handoff or {}).get("overdue"))
         return len(cases) - held, held, overdue, self.store.claim_waits()
 
-    def eta(self) -> int:
+    def eta(self) -> tuple[int, int]:
+        """(minutes until a person should reply, staff online now)."""
         waiting, _, _, waits = self.queue_state()
-        return eta_minutes(waiting, self.store.staff_online(ONLINE_WITHIN_S), waits,
-                           self.settings.escalation_overdue_s)
+        online = self.store.staff_online(ONLINE_WITHIN_S)
+        return eta_minutes(waiting, online, waits, self.settings.escalation_overdue_s), online
 
     def escalate(self, turn: Turn, reason: str, summary: dict[str, Any]) -> None:
         """Hand the turn's case to a person (once: an escalated case stays as it is)."""
@@ -182,7 +184,7 @@ class Escalations:
         if case is None or case.status == ESCALATED:
             return
         lang = turn.conv.language if turn.conv else case.language
-        minutes = self.eta()
+        minutes, online = self.eta()
         at = now_iso()
         handoff = {"reason": reason, "summary": self.summary(turn, case, summary),
                    "escalated_at": at, "waiting_since": at, "eta_minutes": minutes,
@@ -192,7 +194,7 @@ class Escalations:
         turn.case = Case.from_dict({**turn.case.to_dict(), "handoff": handoff})
         turn.callbacks.append(("case.escalated", {"reason": reason, "summary": summary}))
         turn.escalated = True
-        busy = self.store.staff_online(ONLINE_WITHIN_S) == 0 or minutes > 15
+        busy = online == 0 or minutes > 15
         turn.replies.append(Reply(say(lang, "escalation.eta_busy" if busy else "escalation.eta",
                                       eta=eta_text(lang, minutes))))
 
@@ -221,8 +223,6 @@ class Escalations:
 
     def alarm(self, turn: Turn, parse: ParseResult) -> bool:
         """Escalate on anger, legal threats, danger or urgency; True when it did."""
-        from flows.registry import FLOWS
-
         kind = alarm_in(parse.text)
         conv = turn.conv
         if kind is None or kind in FLOWS[conv.flow].own_alarms:
@@ -245,13 +245,14 @@ class Escalations:
         self.escalate(turn, "bot did not understand twice", {"message": parse.text})
         return True
 
-    def too_many_misses(self, turn: Turn) -> bool:
-        """After a flow step: three answers it could not use hand the case to a person
-        (True when they did; the last two replies are then the hand-off's)."""
+    def too_many_misses(self, turn: Turn, flow_replies_from: int) -> bool:
+        """After a flow step: three answers it could not use hand the case to a person, in
+        place of the flow's "try again" (its replies from ``flow_replies_from`` on)."""
         conv = turn.conv
         if turn.case is None or turn.case.status == ESCALATED \
                 or conv.state.get("misses", 0) < MISSES_BEFORE_ESCALATION:
             return False
+        del turn.replies[flow_replies_from:]
         turn.replies.append(Reply(say(conv.language, "escalation.not_understood")))
         self.escalate(turn, "answers not understood three times",
                       {"step": conv.state.get("step")})

@@ -31,30 +31,26 @@ MAX_LABEL = 80
 MAX_TITLE = 80
 MAX_CANNED_TEXT = 1000
 
-# Copy the defaults in (first change only), then add a code or relabel an existing one.
-_ADD_CODE = """
+# Both scripts first copy the defaults in (on the first change only): ARGV[1] is the code,
+# ARGV[2] its label (unused when removing), then code/label pairs of the defaults.
+_SEED_DEFAULTS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   for i = 3, #ARGV, 2 do
     redis.call('RPUSH', KEYS[1], ARGV[i])
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   end
 end
+"""
+# Add a code, or relabel an existing one.
+_ADD_CODE = _SEED_DEFAULTS + """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then
   redis.call('RPUSH', KEYS[1], ARGV[1])
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 """
-
-# Copy the defaults in (first change only), then remove a code unless it is the last one.
-# Returns 1 removed, 0 unknown code, -1 it was the last code.
-_REMOVE_CODE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  for i = 2, #ARGV, 2 do
-    redis.call('RPUSH', KEYS[1], ARGV[i])
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  end
-end
+# Remove a code unless it is the last one. Returns 1 removed, 0 unknown code, -1 the last.
+_REMOVE_CODE = _SEED_DEFAULTS + """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
 if redis.call('LLEN', KEYS[1]) <= 1 then return -1 end
 redis.call('LREM', KEYS[1], 0, ARGV[1])
@@ -107,7 +103,7 @@ class Playbook:
     def remove_resolution_code(self, code: str) -> None:
         """Remove a code; NotFound if unknown, Invalid if it is the last one."""
         outcome = self._remove_code(keys=[_CODES, _LABELS],
-                                    args=[code, *self._flat_defaults()])
+                                    args=[code, "", *self._flat_defaults()])
         if outcome == 0:
             raise NotFound(f"no resolution code {code!r}")
         if outcome == -1:

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from bot.errors import BusyConversation
-from bot.models import Case, Conversation, Window
+from bot.models import ESCALATED, Case, Conversation, Window
 
 PREFIX = "ds"
 EVENT_MEMORY_S = 5 * 24 * 3600  # longer than Standard Webhooks' ~3-day retry horizon
@@ -167,7 +167,7 @@ class Store:
         """Keep the set of escalated cases (by escalation time) in step with ``case``."""
         target = pipe if pipe is not None else self.redis
         key = key_for("desk", "escalated")
-        if case.status == "escalated" and case.handoff:
+        if case.status == ESCALATED and case.handoff:
             at = datetime.fromisoformat(case.handoff["escalated_at"]).timestamp()
             target.zadd(key, {case.id: at})
         else:
