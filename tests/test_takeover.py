@@ -30,6 +30,7 @@ def test_a_claimed_conversation_hears_only_from_staff(system, customer):
     customer.silence()  # not even the holding message or the HELP text
     sent = desk.send_message(case_id, SAM, "Thanks! I've booked tomorrow after 6pm for you.")
     assert customer.reply() == "Thanks! I've booked tomorrow after 6pm for you."
+    system.drain()  # Twilio answered; the worker records the send right after
     view = system.runtime.inbox.conversation(case_id)
     said = [(m["author"], m["text"]) for m in view["transcript"]]
     assert ("customer", "my door code is 4411, and I'm home after 6") in said
