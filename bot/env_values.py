@@ -63,6 +63,16 @@ def positive_number(env: Mapping[str, str], name: str, default: float, unit: str
     return value
 
 
+def non_negative_number(env: Mapping[str, str], name: str, default: float, unit: str) -> float:
+    """A number of ``unit``, 0 or more (decimals allowed)."""
+    value = _number(env, name, float, f"a number of {unit}")
+    if value is None:
+        return default
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more {unit}")
+    return value
+
+
 def fraction(env: Mapping[str, str], name: str, default: float) -> float:
     value = _number(env, name, float, "a number between 0 and 1")
     if value is None:

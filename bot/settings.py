@@ -19,7 +19,16 @@ from urllib.parse import urlparse
 
 from dotenv import load_dotenv
 
-from bot.env_values import amount, fraction, http_url, on_off, positive_number, whole_number, whsec
+from bot.env_values import (
+    amount,
+    fraction,
+    http_url,
+    non_negative_number,
+    on_off,
+    positive_number,
+    whole_number,
+    whsec,
+)
 from bot.errors import ConfigError
 
 GENERATED_ENV = "generated.env"
@@ -52,8 +61,18 @@ class Settings:
     queue_maintenance_chance: int = 1000
     outbound_max_retries: int = 12
     outbound_min_backoff_ms: int = 5_000
-    callback_retry_schedule_s: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    # Standard Webhooks' schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), then two daily
+    # attempts: about 3 days in all, inside the 5 days a webhook-id is remembered.
+    callback_retry_schedule_s: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000,
+                                                  86400, 86400)
     log_level: str = "INFO"
+    log_format: str = "json"
+    max_body_bytes: int = 1024 * 1024
+    rate_limit_events: str | None = "100/second"
+    rate_limit_webhooks: str | None = "100/second"
+    proxy_hops: int = 0
+    twilio_messages_per_second: float = 1.0
+    retention_days: int = 90
     nlu_backend: str = "embedded"
     nlu_threshold: float = 0.3
     nlu_model_dir: Path | None = None
@@ -250,6 +269,36 @@ def _console(env: Mapping[str, str]) -> dict[str, object]:
     }
 
 
+def _rate(env: Mapping[str, str], name: str, default: str) -> str | None:
+    from limits import parse_many
+
+    raw = (env.get(name) or default).strip()
+    if raw.lower() == "off":
+        return None
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate like 100/second or 600/minute;10/second, "
+                          f"or off; got {raw!r}") from None
+    return raw
+
+
+def _reliability(env: Mapping[str, str]) -> dict[str, object]:
+    log_format = (env.get("LOG_FORMAT") or "json").strip().lower()
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, got {log_format!r}")
+    return {
+        "log_format": log_format,
+        "max_body_bytes": whole_number(env, "MAX_BODY_BYTES", 1024 * 1024, 1024),
+        "rate_limit_events": _rate(env, "RATE_LIMIT_EVENTS", "100/second"),
+        "rate_limit_webhooks": _rate(env, "RATE_LIMIT_WEBHOOKS", "100/second"),
+        "proxy_hops": whole_number(env, "TRUSTED_PROXY_HOPS", 0, 0),
+        "twilio_messages_per_second": non_negative_number(
+            env, "TWILIO_MESSAGES_PER_SECOND", 1.0, "messages per second (0: no pacing)"),
+        "retention_days": whole_number(env, "RETENTION_DAYS", 90, 1),
+    }
+
+
 def generated_secret() -> str:
     """Return a fresh Standard Webhooks secret (``whsec_`` + base64 of 24 random bytes)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -334,6 +383,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         **_telegram(env),  # type: ignore[arg-type]
         **_service(env),  # type: ignore[arg-type]
         **_console(env),  # type: ignore[arg-type]
+        **_reliability(env),  # type: ignore[arg-type]
         data_dir=data_dir,
         public_url=http_url("PUBLIC_URL", env.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
         events_webhook_secret=_events_secret(env, data_dir, generate_secret),

@@ -183,6 +183,7 @@ def make_system(redis_client: redis.Redis, redis_url: str, twilio_api: FakeTwili
             "TWILIO_FROM_NUMBER": "+15005550006",
             "TWILIO_API_BASE_URL": twilio_api.url,
             "QUIET_HOURS": "off",
+            "TWILIO_MESSAGES_PER_SECOND": "0",  # pacing has its own tests
             "OUTBOUND_MIN_BACKOFF_MS": "50",
             "CALLBACK_RETRY_SCHEDULE": "0s,1s,1s",
             "TELEGRAM_BOT_TOKEN": telegram_api.token,
