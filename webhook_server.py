@@ -95,7 +95,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
           nlu: NLU | None = None) -> Runtime:
     """Build this process's runtime from settings (read from the environment by default)."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return build_runtime(settings, sender_factory(settings), nlu or default_nlu(settings), clock,
                          media_fetchers(settings))
 

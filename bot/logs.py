@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Plain one-line logs to stderr (once per process)."""
+def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """One-line logs to stderr (once per process); ``fmt`` is json or text."""
     root = logging.getLogger()
     if getattr(root, "_doorstep", False):
         return
