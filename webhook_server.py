@@ -6,15 +6,13 @@ with ``doorstep worker`` beside it (or use ``doorstep serve`` for both in one pr
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-import redis
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.logs import configure_logging
 from bot.media import MediaFetcher
@@ -22,6 +20,7 @@ from bot.ports import Sender
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.store import Store
+from channels import guards, limits
 from channels.http import init_app
 from channels.sandbox import SandboxOutbox
 from channels.telegram import TelegramClient, TelegramMediaFetcher, TelegramSender
@@ -29,9 +28,6 @@ from channels.twilio_sms import TwilioMediaFetcher, TwilioSMS
 from console import init_app as init_console
 from nlu.base import NLU
 from nlu.embedded import EmbeddedNLU
-
-MAX_BODY_BYTES = 1024 * 1024
-
 
 _TELEGRAM: dict[tuple[str, str], TelegramClient] = {}
 
@@ -48,7 +44,8 @@ def telegram_client(settings: Settings) -> TelegramClient:
 def sender_factory(settings: Settings) -> Callable[[Store], dict[str, Sender]]:
     """Twilio when credentials are set, else the sandbox outbox; Telegram when set up."""
     def build(store: Store) -> dict[str, Sender]:
-        sms: Sender = TwilioSMS(settings) if settings.twilio_enabled else SandboxOutbox(store)
+        sms: Sender = TwilioSMS(settings, store) if settings.twilio_enabled \
+            else SandboxOutbox(store)
         senders = {"sms": sms}
         if settings.telegram_enabled:
             senders["telegram"] = TelegramSender(telegram_client(settings), store)
@@ -109,19 +106,13 @@ def create_app(config: Settings | Mapping[str, str] | None = None,
             load_settings(config) if config is not None else None
         runtime = build(settings, clock)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    hops = runtime.settings.proxy_hops
+    if hops:  # the client's address from X-Forwarded-For, for rate limits and the login throttle
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    limits.init_app(app, runtime)  # first: a throttled request costs no parsing at all
+    guards.init_app(app, runtime.settings.max_body_bytes)
     init_app(app, runtime)
     init_console(app)
-
-    @app.errorhandler(HTTPException)
-    def _json_error(exc: HTTPException):  # noqa: ANN202 - Flask handler
-        return jsonify({"error": exc.description, "status": exc.code}), exc.code
-
-    @app.errorhandler(redis.exceptions.ConnectionError)
-    def _storage_down(exc: Exception):  # noqa: ANN202 - Flask handler
-        logging.getLogger("doorstep.http").error("Redis unavailable: %s", type(exc).__name__)
-        return jsonify({"error": "storage unavailable; retry later", "status": 503}), 503
-
     return app
 
 

@@ -4,7 +4,8 @@ DoorstepError
 ├── ConfigError        a setting is missing or invalid (names the variable)
 ├── EventError         an exception event is malformed (names the field)
 ├── BusyConversation   another turn holds the conversation lock for too long
-├── SendError          a channel could not send (Transient… retry, Permanent… do not)
+├── SendError          a channel could not send (Transient… retry, Permanent… do not,
+│                      SendDeferred: not yet, the destination's pacing budget is spent)
 ├── DeskError          a staff action cannot be done (NotFound 404, Conflict 409, Invalid 422)
 └── StaffError         a staff account cannot be created or changed as asked
 """
@@ -48,6 +49,17 @@ class TransientSendError(SendError):
                  retry_after_s: float | None = None) -> None:
         super().__init__(message, code)
         self.retry_after_s = retry_after_s
+
+
+class SendDeferred(SendError):
+    """Not sent yet: the sender's pacing budget is spent for ``wait_s`` seconds.
+
+    Not a failure: the job comes back later without using up a retry.
+    """
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"paced: next slot in {wait_s:.1f}s", "paced")
+        self.wait_s = wait_s
 
 
 class PermanentSendError(SendError):

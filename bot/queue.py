@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from dramatiq.middleware import (
 )
 
 from bot.callbacks import ShipperCallbacks
-from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
+from bot.errors import PermanentSendError, RecipientOptedOut, SendDeferred, TransientSendError
 from bot.models import ESCALATED, Inbound, Outbound
 from bot.phones import mask_phone
 from bot.ports import Sender
@@ -41,6 +42,9 @@ from bot.store import Store, now_iso
 log = logging.getLogger("doorstep.queue")
 OUTBOUND_QUEUE = "outbound"
 CALLBACK_QUEUE = "callbacks"
+# A message the provider accepted but could not deliver for a passing reason (the handset
+# was off) is sent again after these delays (each stretched by up to 20 % jitter).
+REDELIVERY_DELAYS_S = (5 * 60, 30 * 60, 2 * 3600)
 IDLE_QUEUE = "idle"
 INBOUND_QUEUE = "inbound"
 
@@ -82,6 +86,8 @@ class OutboundQueue:
         self.idle_handler: Callable[[str, str, str, int, str], str] | None = None
         self.inbound_handler: Callable[[Inbound], bool] | None = None
         self.overdue_handler: Callable[[str, str], str] | None = None
+        # What to do about a message that finally failed: fail over or escalate.
+        self.undeliverable_handler: Callable[[Outbound, str | None, str], str] | None = None
         self._send = dramatiq.actor(self._send_job, broker=broker, actor_name="send_message",
                                     queue_name=OUTBOUND_QUEUE)
         self._callback = dramatiq.actor(self._callback_job, broker=broker,
@@ -175,12 +181,24 @@ class OutboundQueue:
         if delay_ms:  # a retry or a redelivery landed in quiet hours: wait again
             self._send.send_with_options(args=(keys,), delay=delay_ms)
             return
-        for outbound in outbounds:
-            self._send_one(outbound)
+        for i, outbound in enumerate(outbounds):
+            try:
+                self._send_one(outbound)
+            except SendDeferred as exc:
+                # The sender's pacing budget is spent: this message and the ones after it
+                # come back together (order kept), without using up a retry.
+                wait_ms = int(exc.wait_s * 1000) + random.randint(0, 250)
+                self._send.send_with_options(args=([o.key for o in outbounds[i:]],),
+                                             delay=wait_ms)
+                return
+
+    def resend(self, keys: list[str], delay_s: float = 0) -> None:
+        """Queue stored messages (by key) again: a redelivery or a dead letter's retry."""
+        self._send.send_with_options(args=(keys,), delay=int(delay_s * 1000) or None)
 
     def _send_one(self, outbound: Outbound) -> None:
         record = self.store.outbound_record(outbound.key)
-        if record.get("provider_id") or record.get("status") == "failed":
+        if record.get("provider_id") or record.get("status") in ("failed", "suppressed"):
             return  # done before (this job is a retry or a redelivery): never send twice
         if self.store.is_opted_out(outbound.channel, outbound.to):
             self._suppress(outbound, "opted_out")
@@ -198,11 +216,11 @@ class OutboundQueue:
         except PermanentSendError as exc:
             if isinstance(exc, RecipientOptedOut):
                 self.store.set_opted_out(outbound.channel, outbound.to, True)
-            self._failed(outbound, exc.code, str(exc))
+            self.undeliverable(outbound, exc.code, str(exc))
             return
         except TransientSendError as exc:
             if _retries() >= self.settings.outbound_max_retries:
-                self._failed(outbound, exc.code, str(exc))
+                self.undeliverable(outbound, exc.code, f"{exc} (gave up after retries)")
                 return
             log.warning("send to %s failed (%s), will retry", mask_phone(outbound.to), exc.code)
             if exc.retry_after_s:
@@ -210,7 +228,7 @@ class OutboundQueue:
             raise
         pipe = self.store.pipeline()
         self.store.update_outbound(outbound.key, pipe, status="sent", provider_id=provider_id,
-                                   sent_at=now_iso())
+                                   sent_at=now_iso(), error_code="")
         self.store.link_provider_id(provider_id, outbound.key, pipe)
         if outbound.case_id:
             self.store.append_timeline(outbound.case_id, "message.sent", pipe, key=outbound.key,
@@ -223,12 +241,60 @@ class OutboundQueue:
         self.store.update_outbound(outbound.key, status="suppressed")
         self._timeline(outbound.case_id, "message.suppressed", key=outbound.key, reason=reason)
 
-    def _failed(self, outbound: Outbound, code: str | None, reason: str) -> None:
+    def undeliverable(self, outbound: Outbound, code: str | None, reason: str) -> None:
+        """A message failed for good: record it, then fail over or escalate; what neither
+        fixes goes to the dead-letter list for staff."""
         self.store.update_outbound(outbound.key, status="failed", error_code=code or "")
-        self.store.push_dead_letter(outbound.key)
         self._timeline(outbound.case_id, "message.failed", key=outbound.key,
                        error_code=code, reason=reason)
-        log.error("giving up on %s to %s: %s", outbound.key, mask_phone(outbound.to), code)
+        outcome = "no handler"
+        if self.undeliverable_handler is not None:
+            outcome = self.undeliverable_handler(outbound, code, reason)
+        if outcome != "failed_over":
+            self.store.add_dead_letter({
+                "id": f"message:{outbound.key}", "kind": "message", "key": outbound.key,
+                "case_id": outbound.case_id, "channel": outbound.channel,
+                "to": mask_phone(outbound.to), "error_code": code, "reason": reason,
+                "outcome": outcome})
+        log.error("message %s to %s via %s failed for good (%s): %s", outbound.key,
+                  mask_phone(outbound.to), outbound.channel, code, outcome)
+
+    def delivery_report(self, key: str, provider_id: str, kind: str, code: str) -> str:
+        """Act on a provider's late report that a sent message did not arrive.
+
+        ``kind`` is ``transient`` (try again later: the handset was off),
+        ``permanent`` or ``opted_out`` (fail over or escalate). Reports about an
+        earlier attempt than the latest are ignored. Returns what was done.
+        """
+        record = self.store.outbound_record(key)
+        if "payload" not in record or record.get("provider_id") != provider_id:
+            return "stale"
+        outbound = Outbound.from_dict(json.loads(record["payload"]))
+        if kind == "transient":
+            redeliveries = int(record.get("redeliveries") or 0)
+            if redeliveries < len(REDELIVERY_DELAYS_S):
+                delay = REDELIVERY_DELAYS_S[redeliveries] * random.uniform(1.0, 1.2)
+                pipe = self.store.pipeline()
+                self.store.update_outbound(key, pipe, status="retrying", provider_id="",
+                                           redeliveries=str(redeliveries + 1), error_code=code)
+                pipe.execute()
+                self._timeline(outbound.case_id, "message.redelivery", key=key,
+                               error_code=code, delay_s=round(delay))
+                self.resend([key], delay)
+                return "redelivery"
+            reason = f"undelivered ({code}) after {redeliveries} redeliveries"
+        else:
+            reason = f"undelivered ({code})"
+        if kind == "opted_out":
+            self.store.set_opted_out(outbound.channel, outbound.to, True)
+        self.undeliverable(outbound, code, reason)
+        return "undeliverable"
+
+    def recallback(self, key: str, case_id: str, type_: str, data: dict[str, Any],
+                   timestamp: str) -> None:
+        """Queue a stored callback again (a dead letter's retry); same ``webhook-id``."""
+        self.store.clear_callback_outcome(key)
+        self._callback.send(key, case_id, type_, data, timestamp)
 
     def _callback_job(self, key: str, case_id: str, type_: str, data: dict[str, Any],
                       timestamp: str) -> None:
@@ -239,21 +305,43 @@ class OutboundQueue:
                            reason="SHIPPER_WEBHOOK_URL is not set")
             self.store.set_callback_outcome(key, "skipped")
             return
+        letter = {"id": f"callback:{key}", "kind": "callback", "key": key, "case_id": case_id,
+                  "type": type_, "data": data, "timestamp": timestamp}
+        disabled = self.store.callbacks_disabled()
+        if disabled:
+            # Held, not lost: a supervisor re-enables callbacks and these are sent then.
+            self.store.add_dead_letter({**letter, "reason": "callbacks disabled: the shipper "
+                                        f"endpoint answered {disabled.get('status')} Gone"})
+            self._timeline(case_id, "callback.held", type=type_)
+            return
         result = self.callbacks.post(key, type_, datetime.fromisoformat(timestamp), data)
-        if result.delivered or result.gone:
+        if result.delivered:
             self.store.set_callback_outcome(key, str(result.status))
-            self._timeline(case_id, "callback.delivered" if result.delivered
-                           else "callback.gone", type=type_, status=result.status)
+            self._timeline(case_id, "callback.delivered", type=type_, status=result.status)
+            return
+        if result.gone:
+            self.store.set_callback_outcome(key, str(result.status))
+            self.store.add_dead_letter({**letter, "reason": "the shipper endpoint answered "
+                                        "410 Gone", "status": 410})
+            self._timeline(case_id, "callback.gone", type=type_, status=result.status)
+            if self.store.disable_callbacks({"status": 410, "type": type_,
+                                             "case_id": case_id}):
+                log.error("the shipper endpoint answered 410 Gone: callbacks are disabled "
+                          "until a supervisor re-enables them (console, Dead letters)")
             return
         attempt = _retries()
         schedule = self.settings.callback_retry_schedule_s
         if attempt >= len(schedule):
-            self.store.push_dead_letter(f"callback:{key}")
+            self.store.add_dead_letter({**letter, "status": result.status,
+                                        "reason": f"no 2xx after {attempt + 1} attempts "
+                                        f"(last: {result.status or result.error})"})
             self._timeline(case_id, "callback.failed", type=type_, status=result.status)
             log.error("callback %s %s gave up after %d attempts", type_, case_id, attempt + 1)
             return
-        delay_s = max(schedule[attempt], result.retry_after_s or 0)
-        log.warning("callback %s for %s got %s; retry in %ss", type_, case_id,
+        # The schedule's delay, stretched by up to 10 % so retries after an outage spread
+        # out; never sooner than the shipper's Retry-After.
+        delay_s = max(schedule[attempt] * random.uniform(1.0, 1.1), result.retry_after_s or 0)
+        log.warning("callback %s for %s got %s; retry in %.0fs", type_, case_id,
                     result.status or result.error, delay_s)
         raise dramatiq.Retry(delay=int(delay_s * 1000))
 

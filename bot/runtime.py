@@ -14,6 +14,7 @@ from bot.callbacks import ShipperCallbacks
 from bot.cases import CaseOpener
 from bot.desk import SupportDesk
 from bot.engine import Engine
+from bot.failover import undeliverable
 from bot.idle import idle_check
 from bot.inbox import Inbox
 from bot.media import FileMediaStore, MediaFetcher, MediaIntake
@@ -78,6 +79,7 @@ def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sende
     engine = Engine(store, nlu, queue, settings, clock, media)
     queue.idle_handler = partial(idle_check, engine)
     queue.inbound_handler = engine.handle
+    queue.undeliverable_handler = partial(undeliverable, engine)
     inbox = Inbox(engine)
     playbook = Playbook(client, settings.resolution_codes)
     desk = SupportDesk(engine, inbox, playbook)

@@ -1,4 +1,4 @@
-"""The one place that knows Redis keys.
+"""The one place that knows Redis keys (spelled by ``bot.store_keys.key_for``).
 
 Keys carry a hash tag (``{...}``) per conversation or case so that, on Redis
 Cluster, the keys one turn touches share a slot. Every write accepts an optional
@@ -17,32 +17,22 @@ import redis
 
 from bot.errors import BusyConversation
 from bot.models import ESCALATED, Case, Conversation, Window
+from bot.store_keys import Pipe, key_for, now_iso
+from bot.store_outbound import OutboundRecords
 
-PREFIX = "ds"
 EVENT_MEMORY_S = 5 * 24 * 3600  # longer than Standard Webhooks' ~3-day retry horizon
 INBOUND_MEMORY_S = 4 * 24 * 3600
-Pipe = redis.client.Pipeline
-
-
-def key_for(kind: str, *parts: object, tag: str | None = None) -> str:
-    """Build a Redis key: ``ds:<kind>:{<tag>}:<parts...>``."""
-    pieces = [PREFIX, kind]
-    if tag is not None:
-        pieces.append("{" + tag + "}")
-    pieces.extend(str(p) for p in parts)
-    return ":".join(pieces)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 # Pace sends: the next free moment for both a per-destination and a global slot.
+# A slot further away than ARGV[3] ms is not taken: the caller comes back later instead of
+# holding a worker thread (or stacking up reservations nobody uses).
 _PACE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'),
                     tonumber(redis.call('GET', KEYS[2]) or '0'))
+if at - now > tonumber(ARGV[3]) then return at - now end
 local one, all = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('SET', KEYS[1], at + one, 'PX', at - now + one + 1000)
 redis.call('SET', KEYS[2], at + all, 'PX', at - now + all + 1000)
@@ -63,7 +53,7 @@ return 1
 """
 
 
-class Store:
+class Store(OutboundRecords):
     """Cases, timelines, conversations, idempotency marks and capacity, on Redis."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -233,10 +223,16 @@ class Store:
     def drop_inbound(self, key: str) -> None:
         self.redis.delete(key_for("inbound", key))
 
-    def pace(self, channel: str, address: str, per_destination_ms: int, overall_ms: int) -> float:
-        """Reserve the next send slot; return the seconds to wait before sending."""
+    def pace(self, channel: str, address: str, per_destination_ms: int, overall_ms: int,
+             max_wait_s: float = 3600.0) -> float:
+        """Reserve the next send slot; return the seconds to wait before sending.
+
+        A slot more than ``max_wait_s`` away is not reserved: the answer (above
+        ``max_wait_s``) is then how long until asking again is worthwhile.
+        """
         keys = [key_for("pace", tag=self._conv_tag(channel, address)), key_for("pace", channel)]
-        return int(self._pace(keys=keys, args=[per_destination_ms, overall_ms])) / 1000
+        args = [per_destination_ms, overall_ms, int(max_wait_s * 1000)]
+        return int(self._pace(keys=keys, args=args)) / 1000
 
     # -- events ------------------------------------------------------------
     def case_for_event(self, webhook_id: str) -> str | None:
@@ -327,54 +323,6 @@ class Store:
         for window in windows:
             pipe.get(self._capacity_key(window))
         return [int(r or 0) for r in pipe.execute()]
-
-    # -- outbound messages -------------------------------------------------
-    def outbound_record(self, key: str) -> dict[str, str]:
-        raw = self.redis.hgetall(key_for("out", key))
-        return {k.decode(): v.decode() for k, v in raw.items()}
-
-    def outbound_records(self, keys: list[str]) -> list[dict[str, str]]:
-        """Several outbound records in one round trip."""
-        pipe = self.redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key_for("out", key))
-        return [{k.decode(): v.decode() for k, v in raw.items()} for raw in pipe.execute()]
-
-    def update_outbound(self, key: str, pipe: Pipe | None = None, **fields: str) -> None:
-        target = pipe if pipe is not None else self.redis
-        target.hset(key_for("out", key), mapping=fields)
-        target.expire(key_for("out", key), 90 * 86400)
-
-    def link_provider_id(self, provider_id: str, key: str, pipe: Pipe | None = None) -> None:
-        target = pipe if pipe is not None else self.redis
-        target.set(key_for("provider", provider_id), key, ex=90 * 86400)
-
-    def key_for_provider_id(self, provider_id: str) -> str | None:
-        raw = self.redis.get(key_for("provider", provider_id))
-        return raw.decode() if raw else None
-
-    def push_dead_letter(self, item: str) -> None:
-        """Record a message or callback that finally failed, for staff to see and retry."""
-        self.redis.rpush(key_for("deadletter"), item)
-
-    def dead_letters(self) -> list[str]:
-        return [i.decode() for i in self.redis.lrange(key_for("deadletter"), 0, -1)]
-
-    def callback_outcome(self, key: str) -> str | None:
-        """How the callback with this idempotency key ended, or None while it is pending."""
-        raw = self.redis.get(key_for("callback", key))
-        return raw.decode() if raw else None
-
-    def set_callback_outcome(self, key: str, outcome: str) -> None:
-        self.redis.set(key_for("callback", key), outcome, ex=30 * 86400)
-
-    def push_outbox(self, message: dict[str, Any]) -> None:
-        """Keep a message in the sandbox outbox (no provider configured)."""
-        self.redis.rpush(key_for("outbox"), json.dumps(message))
-
-    def outbox(self, to: str | None = None) -> list[dict[str, Any]]:
-        items = [json.loads(r) for r in self.redis.lrange(key_for("outbox"), 0, -1)]
-        return [m for m in items if to is None or m["to"] == to]
 
     # -- helpers -----------------------------------------------------------
     @contextmanager

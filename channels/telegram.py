@@ -33,7 +33,7 @@ from telegram import (  # noqa: E402 - after the opt-in above
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
+from bot.errors import PermanentSendError, RecipientOptedOut, SendDeferred, TransientSendError
 from bot.media import MediaRejected
 from bot.models import Contact, Inbound, MediaRef, Outbound
 from bot.settings import Settings
@@ -195,9 +195,10 @@ class TelegramSender:
         self.sleep = sleep
 
     def send(self, outbound: Outbound) -> str:
-        wait = self.store.pace("telegram", outbound.to, PER_CHAT_MS, OVERALL_MS)
+        wait = self.store.pace("telegram", outbound.to, PER_CHAT_MS, OVERALL_MS,
+                               MAX_PACING_WAIT_S)
         if wait > MAX_PACING_WAIT_S:
-            raise TransientSendError("paced: chat busy", "paced", retry_after_s=wait)
+            raise SendDeferred(wait)  # no slot reserved: the queue brings it back then
         if wait > 0:
             self.sleep(wait)
         text, rows, contact_label = render_telegram(outbound)

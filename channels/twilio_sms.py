@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import requests
@@ -12,11 +14,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.errors import PermanentSendError, RecipientOptedOut, TransientSendError
+from bot.errors import PermanentSendError, RecipientOptedOut, SendDeferred, TransientSendError
 from bot.media import MediaRejected
 from bot.models import Inbound, MediaRef, Outbound
 from bot.phones import mask_phone, normalise_phone
 from bot.settings import Settings
+from bot.store import Store
 from channels.render import render_sms
 
 log = logging.getLogger("doorstep.twilio")
@@ -27,6 +30,12 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614, 30005, 30006})
 OPTED_OUT_CODE = 21610
 TRANSIENT_CODES = frozenset({20429, 30001, 30003, 30008})
+# Delivery errors in status callbacks (a message accepted, then not delivered).
+UNDELIVERED_TRANSIENT = frozenset({"30001", "30003", "30008", "30010", "30017"})
+UNDELIVERED_OPTED_OUT = frozenset({"21610"})
+UNDELIVERED_PERMANENT = frozenset({"21211", "21612", "21614", "30004", "30005", "30006",
+                                   "30007", "30034"})
+MAX_PACING_WAIT_S = 5.0
 MAX_MEDIA = 10  # Twilio sends at most 10 media per MMS
 
 
@@ -98,18 +107,52 @@ class TwilioMediaFetcher:
             raise MediaRejected("unavailable", type(exc).__name__) from None
 
 
-class TwilioSMS:
-    """Send SMS with Twilio's REST API (``TWILIO_API_BASE_URL`` may point at a stand-in)."""
+def undelivered_kind(status: str, error_code: str) -> str | None:
+    """What a status callback's failure means for us: ``transient`` (send it again later),
+    ``permanent``, ``opted_out``, or None (not a failure, or nothing we can act on)."""
+    if status not in ("undelivered", "failed") or not error_code:
+        return None
+    if error_code in UNDELIVERED_TRANSIENT:
+        return "transient"
+    if error_code in UNDELIVERED_OPTED_OUT:
+        return "opted_out"
+    if error_code in UNDELIVERED_PERMANENT:
+        return "permanent"
+    return None
 
-    def __init__(self, settings: Settings) -> None:
+
+class TwilioSMS:
+    """Send SMS with Twilio's REST API (``TWILIO_API_BASE_URL`` may point at a stand-in).
+
+    Sends are paced per sender (``TWILIO_MESSAGES_PER_SECOND``, about 1/s for a long
+    code) across all worker processes, through a slot reserved in Redis.
+    """
+
+    def __init__(self, settings: Settings, store: Store | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
                              http_client=TwilioHttpClient(timeout=10))
         self.client.api.base_url = settings.twilio_api_base_url
         self.from_number = settings.twilio_from_number
         self.service_sid = settings.twilio_messaging_service_sid
         self.status_callback = settings.public_url + STATUS_PATH
+        rate = settings.twilio_messages_per_second
+        self.interval_ms = int(1000 / rate) if rate > 0 and store is not None else 0
+        self.store = store
+        self.sleep = sleep
+
+    def _pace(self) -> None:
+        if not self.interval_ms or self.store is None:
+            return
+        sender = self.service_sid or self.from_number or ""
+        wait = self.store.pace("twilio-sender", sender, self.interval_ms, 0, MAX_PACING_WAIT_S)
+        if wait > MAX_PACING_WAIT_S:
+            raise SendDeferred(wait)  # no slot reserved: the queue brings it back then
+        if wait > 0:
+            self.sleep(wait)
 
     def send(self, outbound: Outbound) -> str:
+        self._pace()
         params: dict[str, str] = {"to": outbound.to, "status_callback": self.status_callback,
                                   "body": render_sms(outbound.text, outbound.choices)}
         if self.service_sid:

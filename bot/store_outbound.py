@@ -1,0 +1,116 @@
+"""What Doorstep sent: outbound message records, provider ids, callback outcomes, the
+dead-letter list and the shipper-callback switch. Part of :class:`bot.store.Store`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+
+from bot.store_keys import Pipe, key_for, now_iso
+
+RECORD_TTL_S = 90 * 86400
+DEAD_LETTERS_KEPT = 5000
+
+
+class OutboundRecords:
+    """Records of messages and callbacks; mixed into ``Store`` (which owns ``redis``)."""
+
+    redis: redis.Redis
+
+    # -- outbound messages -------------------------------------------------
+    def outbound_record(self, key: str) -> dict[str, str]:
+        raw = self.redis.hgetall(key_for("out", key))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def outbound_records(self, keys: list[str]) -> list[dict[str, str]]:
+        """Several outbound records in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key_for("out", key))
+        return [{k.decode(): v.decode() for k, v in raw.items()} for raw in pipe.execute()]
+
+    def update_outbound(self, key: str, pipe: Pipe | None = None, **fields: str) -> None:
+        target = pipe if pipe is not None else self.redis
+        target.hset(key_for("out", key), mapping=fields)
+        target.expire(key_for("out", key), RECORD_TTL_S)
+
+    def link_provider_id(self, provider_id: str, key: str, pipe: Pipe | None = None) -> None:
+        target = pipe if pipe is not None else self.redis
+        target.set(key_for("provider", provider_id), key, ex=RECORD_TTL_S)
+
+    def key_for_provider_id(self, provider_id: str) -> str | None:
+        raw = self.redis.get(key_for("provider", provider_id))
+        return raw.decode() if raw else None
+
+    # -- callbacks ---------------------------------------------------------
+    def callback_outcome(self, key: str) -> str | None:
+        """How the callback with this idempotency key ended, or None while it is pending."""
+        raw = self.redis.get(key_for("callback", key))
+        return raw.decode() if raw else None
+
+    def set_callback_outcome(self, key: str, outcome: str) -> None:
+        self.redis.set(key_for("callback", key), outcome, ex=30 * 86400)
+
+    def clear_callback_outcome(self, key: str) -> None:
+        self.redis.delete(key_for("callback", key))
+
+    def callbacks_disabled(self) -> dict[str, Any] | None:
+        """Why shipper callbacks are switched off (the endpoint answered 410), or None."""
+        raw = self.redis.get(key_for("callbacks", "disabled"))
+        return json.loads(raw) if raw else None
+
+    def disable_callbacks(self, why: dict[str, Any]) -> bool:
+        """Switch callbacks off; False if they already were (the first reason stays)."""
+        return bool(self.redis.set(key_for("callbacks", "disabled"),
+                                   json.dumps({**why, "at": now_iso()}), nx=True))
+
+    def enable_callbacks(self) -> bool:
+        return bool(self.redis.delete(key_for("callbacks", "disabled")))
+
+    # -- dead letters ------------------------------------------------------
+    def add_dead_letter(self, entry: dict[str, Any]) -> None:
+        """Record a message or callback that finally failed (``entry["id"]`` names it)."""
+        entry = {**entry, "failed_at": now_iso()}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key_for("deadletter"), entry["id"], json.dumps(entry))
+        pipe.zadd(key_for("deadletter", "order"), {entry["id"]: time.time()})
+        pipe.execute()
+        # Bound the list: the oldest beyond the limit are dropped (they stay in the timeline).
+        extra = self.redis.zcard(key_for("deadletter", "order")) - DEAD_LETTERS_KEPT
+        if extra > 0:
+            oldest = [i.decode() for i in
+                      self.redis.zrange(key_for("deadletter", "order"), 0, extra - 1)]
+            self.remove_dead_letters(oldest)
+
+    def dead_letters(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The most recent dead letters first."""
+        ids = self.redis.zrevrange(key_for("deadletter", "order"), 0, limit - 1)
+        if not ids:
+            return []
+        raws = self.redis.hmget(key_for("deadletter"), ids)
+        return [json.loads(r) for r in raws if r]
+
+    def dead_letter(self, item_id: str) -> dict[str, Any] | None:
+        raw = self.redis.hget(key_for("deadletter"), item_id)
+        return json.loads(raw) if raw else None
+
+    def remove_dead_letters(self, item_ids: list[str]) -> int:
+        if not item_ids:
+            return 0
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(key_for("deadletter"), *item_ids)
+        pipe.zrem(key_for("deadletter", "order"), *item_ids)
+        return int(pipe.execute()[0])
+
+    # -- the sandbox outbox ------------------------------------------------
+    def push_outbox(self, message: dict[str, Any]) -> None:
+        """Keep a message in the sandbox outbox (no provider configured)."""
+        self.redis.rpush(key_for("outbox"), json.dumps(message))
+
+    def outbox(self, to: str | None = None) -> list[dict[str, Any]]:
+        items = [json.loads(r) for r in self.redis.lrange(key_for("outbox"), 0, -1)]
+        return [m for m in items if to is None or m["to"] == to]
+
