@@ -12,6 +12,7 @@ import redis
 
 from bot.callbacks import ShipperCallbacks
 from bot.cases import CaseOpener
+from bot.deadletters import DeadLetters
 from bot.desk import SupportDesk
 from bot.engine import Engine
 from bot.failover import undeliverable
@@ -49,6 +50,7 @@ class Runtime:
     staff: StaffDirectory
     sessions: SessionStore
     login_throttle: LoginThrottle
+    dead_letters: DeadLetters
 
     def close(self) -> None:
         """Drop this process's Redis connections (the broker keeps its own pool)."""
@@ -87,4 +89,5 @@ def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sende
     return Runtime(settings, url, client, store, nlu, queue, engine, CaseOpener(engine),
                    inbox, desk, playbook, StaffDirectory(client),
                    SessionStore(client, settings.session_idle_s),
-                   LoginThrottle(client, settings.login_max_failures, settings.login_lock_s))
+                   LoginThrottle(client, settings.login_max_failures, settings.login_lock_s),
+                   DeadLetters(store, queue))

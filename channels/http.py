@@ -14,7 +14,7 @@ from bot.events import parse_event
 from bot.runtime import Runtime
 from channels import nlu_api
 from channels.telegram import SECRET_HEADER, WEBHOOK_PATH, parse_update, secret_matches
-from channels.twilio_sms import EMPTY_TWIML, TwilioSignature, parse_inbound
+from channels.twilio_sms import EMPTY_TWIML, TwilioSignature, parse_inbound, undelivered_kind
 
 log = logging.getLogger("doorstep.http")
 bp = Blueprint("doorstep", __name__)
@@ -149,6 +149,10 @@ def twilio_status() -> tuple[Response | str, int]:
                                  status=status, error_code=code or None)
         rt.store.publish_case(record["case_id"], pipe=pipe)
     pipe.execute()
+    kind = undelivered_kind(status, code)
+    if kind is not None:  # accepted, then not delivered: send again later, or fail over
+        outcome = rt.queue.delivery_report(key, sid, kind, code)
+        log.info("message %s undelivered (%s): %s", key, code, outcome)
     return "", 204
 
 

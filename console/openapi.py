@@ -55,6 +55,7 @@ def obj(required: list[str] | None = None, **props: Schema) -> Schema:
 STRING: Schema = {"type": "string"}
 TIME: Schema = {"type": "string", "format": "date-time"}
 COUNT: Schema = {"type": "integer", "minimum": 0}
+BOOLEAN: Schema = {"type": "boolean"}
 
 _SCHEMAS: dict[str, Schema] = {
     "Error": obj(["error"], error={"type": "string", "description": "What to do next."},
