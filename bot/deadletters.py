@@ -50,8 +50,9 @@ class DeadLetters:
             if self.store.is_opted_out(record.get("channel", ""), _to(record)):
                 raise Conflict("the customer has opted out on this channel; it would not "
                                "be sent")
+            # Staff chose to send it: it goes even while staff hold the case.
             self.store.update_outbound(entry["key"], status="queued", provider_id="",
-                                       error_code="")
+                                       error_code="", retried_by=by)
             self.queue.resend([entry["key"]])
         self.store.remove_dead_letters([item_id])
         self._timeline(entry, "deadletter.retried", by)

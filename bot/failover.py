@@ -36,11 +36,13 @@ def other_channel(engine: Engine, case: Case, outbound: Outbound) -> tuple[str, 
     return target
 
 
-def undeliverable(engine: Engine, outbound: Outbound, code: str | None, reason: str) -> str:
+def undeliverable(engine: Engine, outbound: Outbound, code: str | None, reason: str,
+                  escalate: bool = True) -> str:
     """Handle a message that finally failed; return what was done.
 
-    ``failed_over`` (sent on the other channel), ``escalated``, ``already escalated``
-    or ``closed`` (the case is over: the dead-letter list is enough).
+    ``failed_over`` (sent on the other channel), ``escalated``, ``already escalated``,
+    ``closed`` (the case is over: the dead-letter list is enough), or ``nothing`` when
+    there is no other channel and ``escalate`` is false.
     """
     from bot.engine import Turn
 
@@ -49,6 +51,8 @@ def undeliverable(engine: Engine, outbound: Outbound, code: str | None, reason: 
     if case is None:
         return "no case"
     target = other_channel(engine, case, outbound)
+    if target is None and not escalate:
+        return "nothing"
     source = (outbound.channel, outbound.to)
     locks = sorted({source, target} - {None})  # the same order everywhere: no deadlock
     with ExitStack() as stack:

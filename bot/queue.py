@@ -87,7 +87,8 @@ class OutboundQueue:
         self.inbound_handler: Callable[[Inbound], bool] | None = None
         self.overdue_handler: Callable[[str, str], str] | None = None
         # What to do about a message that finally failed: fail over or escalate.
-        self.undeliverable_handler: Callable[[Outbound, str | None, str], str] | None = None
+        self.undeliverable_handler: Callable[[Outbound, str | None, str, bool], str] | None \
+            = None
         self._send = dramatiq.actor(self._send_job, broker=broker, actor_name="send_message",
                                     queue_name=OUTBOUND_QUEUE)
         self._callback = dramatiq.actor(self._callback_job, broker=broker,
@@ -201,9 +202,16 @@ class OutboundQueue:
         if record.get("provider_id") or record.get("status") in ("failed", "suppressed"):
             return  # done before (this job is a retry or a redelivery): never send twice
         if self.store.is_opted_out(outbound.channel, outbound.to):
+            # Opted out here (STOP, or the bot blocked): the customer's other channel if
+            # they have one, else nothing. Not a failure: nobody needs to be told.
+            if self.undeliverable_handler is not None and self.undeliverable_handler(
+                    outbound, "opted_out", "opted out on this channel", False) == "failed_over":
+                self.store.update_outbound(outbound.key, status="failed_over")
+                return
             self._suppress(outbound, "opted_out")
             return
-        if outbound.proactive and outbound.author == "bot" and outbound.case_id:
+        if outbound.proactive and outbound.author == "bot" and outbound.case_id \
+                and not record.get("retried_by"):
             case = self.store.get_case(outbound.case_id)
             if case is not None and case.status == ESCALATED:
                 # Queued before a person took over (a deferred first text, say): the
@@ -249,7 +257,7 @@ class OutboundQueue:
                        error_code=code, reason=reason)
         outcome = "no handler"
         if self.undeliverable_handler is not None:
-            outcome = self.undeliverable_handler(outbound, code, reason)
+            outcome = self.undeliverable_handler(outbound, code, reason, True)
         if outcome != "failed_over":
             self.store.add_dead_letter({
                 "id": f"message:{outbound.key}", "kind": "message", "key": outbound.key,
@@ -258,6 +266,33 @@ class OutboundQueue:
                 "outcome": outcome})
         log.error("message %s to %s via %s failed for good (%s): %s", outbound.key,
                   mask_phone(outbound.to), outbound.channel, code, outcome)
+
+    def record_status(self, provider_id: str, status: str, code: str,
+                      undelivered: str | None) -> str:
+        """Record a provider's delivery status for a message we sent; act on a failure.
+
+        ``undelivered`` is the channel's reading of a failure (see
+        :meth:`delivery_report`) or None. A report about an earlier attempt (the
+        message was sent again since) goes to the timeline only. Returns what was done.
+        """
+        key = self.store.key_for_provider_id(provider_id)
+        if key is None:
+            return "unknown"  # not one of ours (or long forgotten): nothing to record
+        record = self.store.outbound_record(key)
+        current = record.get("provider_id") == provider_id
+        pipe = self.store.pipeline()
+        if current:
+            self.store.update_outbound(key, pipe, status=status, error_code=code)
+        if record.get("case_id"):
+            self.store.append_timeline(record["case_id"], "message.status", pipe, key=key,
+                                       status=status, error_code=code or None)
+            self.store.publish_case(record["case_id"], pipe=pipe)
+        pipe.execute()
+        if undelivered is None or not current:
+            return "recorded" if current else "stale"
+        outcome = self.delivery_report(key, provider_id, undelivered, code)
+        log.info("message %s undelivered (%s): %s", key, code, outcome)
+        return outcome
 
     def delivery_report(self, key: str, provider_id: str, kind: str, code: str) -> str:
         """Act on a provider's late report that a sent message did not arrive.

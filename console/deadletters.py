@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from bot.desk import SUPERVISOR
+from bot.errors import DeskError
 from bot.runtime import Runtime
 from console.auth import actor, current_staff, staff_required
 from console.openapi import (
@@ -30,6 +31,11 @@ bp = Blueprint("console_deadletters", __name__)
 
 def runtime() -> Runtime:
     return current_app.extensions["doorstep"]
+
+
+@bp.errorhandler(DeskError)
+def _desk_error(exc: DeskError) -> tuple[Response, int]:
+    return jsonify({"error": exc.message}), exc.status
 
 
 @bp.get("/console/dead-letters")
