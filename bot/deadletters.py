@@ -76,11 +76,7 @@ class DeadLetters:
         return {**self.callbacks(), "retried": len(retried)}
 
     def _timeline(self, entry: dict[str, Any], kind: str, by: str) -> None:
-        if entry.get("case_id"):
-            pipe = self.store.pipeline()
-            self.store.append_timeline(entry["case_id"], kind, pipe, id=entry["id"], by=by)
-            self.store.publish_case(entry["case_id"], pipe=pipe)
-            pipe.execute()
+        self.store.record_event(entry.get("case_id"), kind, id=entry["id"], by=by)
 
 
 def _to(record: dict[str, str]) -> str:

@@ -30,6 +30,7 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
+from bot.callback_jobs import CallbackJob, deliver_callback
 from bot.callbacks import ShipperCallbacks
 from bot.errors import PermanentSendError, RecipientOptedOut, SendDeferred, TransientSendError
 from bot.models import ESCALATED, Inbound, Outbound
@@ -309,10 +310,8 @@ class OutboundQueue:
             redeliveries = int(record.get("redeliveries") or 0)
             if redeliveries < len(REDELIVERY_DELAYS_S):
                 delay = REDELIVERY_DELAYS_S[redeliveries] * random.uniform(1.0, 1.2)
-                pipe = self.store.pipeline()
-                self.store.update_outbound(key, pipe, status="retrying", provider_id="",
+                self.store.update_outbound(key, status="retrying", provider_id="",
                                            redeliveries=str(redeliveries + 1), error_code=code)
-                pipe.execute()
                 self._timeline(outbound.case_id, "message.redelivery", key=key,
                                error_code=code, delay_s=round(delay))
                 self.resend([key], delay)
@@ -333,52 +332,11 @@ class OutboundQueue:
 
     def _callback_job(self, key: str, case_id: str, type_: str, data: dict[str, Any],
                       timestamp: str) -> None:
-        if self.store.callback_outcome(key) is not None:
-            return
-        if self.callbacks is None:
-            self._timeline(case_id, "callback.skipped", type=type_,
-                           reason="SHIPPER_WEBHOOK_URL is not set")
-            self.store.set_callback_outcome(key, "skipped")
-            return
-        letter = {"id": f"callback:{key}", "kind": "callback", "key": key, "case_id": case_id,
-                  "type": type_, "data": data, "timestamp": timestamp}
-        disabled = self.store.callbacks_disabled()
-        if disabled:
-            # Held, not lost: a supervisor re-enables callbacks and these are sent then.
-            self.store.add_dead_letter({**letter, "reason": "callbacks disabled: the shipper "
-                                        f"endpoint answered {disabled.get('status')} Gone"})
-            self._timeline(case_id, "callback.held", type=type_)
-            return
-        result = self.callbacks.post(key, type_, datetime.fromisoformat(timestamp), data)
-        if result.delivered:
-            self.store.set_callback_outcome(key, str(result.status))
-            self._timeline(case_id, "callback.delivered", type=type_, status=result.status)
-            return
-        if result.gone:
-            self.store.set_callback_outcome(key, str(result.status))
-            self.store.add_dead_letter({**letter, "reason": "the shipper endpoint answered "
-                                        "410 Gone", "status": 410})
-            self._timeline(case_id, "callback.gone", type=type_, status=result.status)
-            if self.store.disable_callbacks({"status": 410, "type": type_,
-                                             "case_id": case_id}):
-                log.error("the shipper endpoint answered 410 Gone: callbacks are disabled "
-                          "until a supervisor re-enables them (console, Dead letters)")
-            return
-        attempt = _retries()
-        schedule = self.settings.callback_retry_schedule_s
-        if attempt >= len(schedule):
-            self.store.add_dead_letter({**letter, "status": result.status,
-                                        "reason": f"no 2xx after {attempt + 1} attempts "
-                                        f"(last: {result.status or result.error})"})
-            self._timeline(case_id, "callback.failed", type=type_, status=result.status)
-            log.error("callback %s %s gave up after %d attempts", type_, case_id, attempt + 1)
-            return
-        # The schedule's delay, stretched by up to 10 % so retries after an outage spread
-        # out; never sooner than the shipper's Retry-After.
-        delay_s = max(schedule[attempt] * random.uniform(1.0, 1.1), result.retry_after_s or 0)
-        log.warning("callback %s for %s got %s; retry in %.0fs", type_, case_id,
-                    result.status or result.error, delay_s)
-        raise dramatiq.Retry(delay=int(delay_s * 1000))
+        delay_s = deliver_callback(self.store, self.callbacks,
+                                   self.settings.callback_retry_schedule_s, _retries(),
+                                   CallbackJob(key, case_id, type_, data, timestamp))
+        if delay_s is not None:
+            raise dramatiq.Retry(delay=int(delay_s * 1000))
 
     def _idle_job(self, channel: str, case_id: str, turns: int, stage: str) -> None:
         if self.idle_handler is None:
@@ -394,11 +352,7 @@ class OutboundQueue:
         log.info("idle check %s for case %s: %s", stage, case_id, outcome)
 
     def _timeline(self, case_id: str | None, kind: str, **data: Any) -> None:
-        if case_id:
-            pipe = self.store.pipeline()
-            self.store.append_timeline(case_id, kind, pipe, **data)
-            self.store.publish_case(case_id, pipe=pipe)
-            pipe.execute()
+        self.store.record_event(case_id, kind, **data)
 
 
 def start_worker(broker: RedisBroker, threads: int) -> dramatiq.Worker:

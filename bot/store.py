@@ -82,6 +82,14 @@ class Store(OutboundRecords):
         entry = {"at": now_iso(), "kind": kind, **data}
         target.rpush(key_for("case", "timeline", tag=case_id), json.dumps(entry))
 
+    def record_event(self, case_id: str | None, kind: str, **data: Any) -> None:
+        """Append to a case's timeline and tell open consoles, in one round trip."""
+        if case_id:
+            pipe = self.pipeline()
+            self.append_timeline(case_id, kind, pipe, **data)
+            self.publish_case(case_id, pipe=pipe)
+            pipe.execute()
+
     def timeline(self, case_id: str) -> list[dict[str, Any]]:
         raw = self.redis.lrange(key_for("case", "timeline", tag=case_id), 0, -1)
         return [json.loads(r) for r in raw]
