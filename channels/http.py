@@ -25,7 +25,8 @@ def runtime() -> Runtime:
 
 
 def error(status: int, message: str, **extra: Any) -> tuple[Response, int]:
-    return jsonify({"error": message, **extra}), status
+    """The error contract: ``{"error": <what to do next>, "status": <code>, ...}``."""
+    return jsonify({"error": message, "status": status, **extra}), status
 
 
 @bp.get("/healthz")
@@ -56,8 +57,8 @@ def events() -> tuple[Response, int]:
     webhook_id = request.headers["webhook-id"]
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return error(422, "body is not valid JSON", field="body")
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return error(422, "body is not valid UTF-8 JSON", field="body")
     try:
         event, phone = parse_event(payload)
     except EventError as exc:
@@ -157,9 +158,12 @@ def twilio_status() -> tuple[Response | str, int]:
 
 
 def init_app(app: Any, rt: Runtime) -> None:
-    """Attach the runtime and register the endpoints."""
+    """Attach the runtime, register the endpoints and describe them in the OpenAPI document."""
     from standardwebhooks import Webhook
 
+    from channels import openapi_paths
+
+    openapi_paths.register()
     app.extensions["doorstep"] = rt
     app.extensions["doorstep.events_webhook"] = Webhook(rt.settings.events_webhook_secret)
     app.extensions["doorstep.twilio_signature"] = TwilioSignature(rt.settings)

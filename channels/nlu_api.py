@@ -21,10 +21,12 @@ from nlu.base import LANGUAGES
 
 bp = Blueprint("nlu_api", __name__)
 MAX_TEXT = 10_000
+MAX_ZONE_NAME = 64  # the longest IANA name is 32 characters; longer is not worth a lookup
+EARLIEST, LATEST = 1970, 2100  # reference times outside these years are a caller's mistake
 
 
 def _error(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
-    body: dict[str, Any] = {"error": message}
+    body: dict[str, Any] = {"error": message, "status": status}
     if field:
         body["field"] = field
     return jsonify(body), status
@@ -44,8 +46,8 @@ def _reference(payload: dict[str, Any], default_tz: str) -> tuple[datetime, str]
     """``(reference_time, timezone)`` from the request, or an error message."""
     tz = payload.get("timezone") or default_tz
     try:
-        zone = ZoneInfo(tz) if isinstance(tz, str) else None
-    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(tz) if isinstance(tz, str) and len(tz) <= MAX_ZONE_NAME else None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name the OS refuses
         zone = None
     if zone is None:
         return "timezone must be an IANA name such as America/New_York"
@@ -56,8 +58,10 @@ def _reference(payload: dict[str, Any], default_tz: str) -> tuple[datetime, str]
         when = datetime.fromisoformat(raw) if isinstance(raw, str) else None
     except ValueError:
         when = None
-    if when is None or when.tzinfo is None:
+    if when is None or when.tzinfo is None or when.utcoffset() is None:
         return "reference_time must be ISO 8601 with an offset, e.g. 2026-11-24T10:00:00-05:00"
+    if not EARLIEST <= when.year <= LATEST:
+        return f"reference_time must be between the years {EARLIEST} and {LATEST}"
     return when, tz
 
 

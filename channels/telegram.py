@@ -39,6 +39,7 @@ from bot.models import Contact, Inbound, MediaRef, Outbound
 from bot.settings import Settings
 from bot.store import Store
 from channels.render import render_telegram
+from channels.telegram_update import check_update
 
 log = logging.getLogger("doorstep.telegram")
 
@@ -63,9 +64,10 @@ def parse_update(data: dict[str, Any]) -> tuple[int, Inbound | None]:
 
     Raises ValueError when the body is not a Telegram update.
     """
+    check_update(data)  # the fields read below have the types they should
     try:
         update = Update.de_json(data, bot=None)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
     if update is None or not isinstance(update.update_id, int):
         raise ValueError("not a Telegram update: update_id missing")

@@ -130,6 +130,7 @@ _ERRORS = {
     404: "No such conversation, media, code, response or staff member.",
     409: "Someone else holds the conversation, or its state does not allow this.",
     413: "The body is too large.",
+    415: "The body is not application/json.",
     422: "A field is missing, of the wrong type or invalid (the error names it).",
     503: "Storage is unavailable; retry later.",
 }
@@ -160,7 +161,7 @@ def _op(summary: str, ok: dict[int, dict[str, Any]], errors: tuple[int, ...] = (
     if supervisor or unsafe:
         statuses.add(403)
     if body is not None:
-        statuses |= {400, 413, 422}
+        statuses |= {400, 413, 415, 422}
     responses: dict[str, Any] = {str(code): resp for code, resp in ok.items()}
     responses |= {str(code): {"$ref": f"#/components/responses/{code}"}
                   for code in sorted(statuses)}
