@@ -138,22 +138,10 @@ def twilio_status() -> tuple[Response | str, int]:
     status = request.form.get("MessageStatus", "")
     if not sid or not status:
         return error(400, "MessageSid and MessageStatus are required")
-    key = rt.store.key_for_provider_id(sid)
-    if key is None:
-        return "", 204  # not one of ours (or long forgotten): nothing to record
-    record = rt.store.outbound_record(key)
     code = request.form.get("ErrorCode", "")
-    pipe = rt.store.pipeline()
-    rt.store.update_outbound(key, pipe, status=status, error_code=code)
-    if record.get("case_id"):
-        rt.store.append_timeline(record["case_id"], "message.status", pipe, key=key,
-                                 status=status, error_code=code or None)
-        rt.store.publish_case(record["case_id"], pipe=pipe)
-    pipe.execute()
-    kind = undelivered_kind(status, code)
-    if kind is not None:  # accepted, then not delivered: send again later, or fail over
-        outcome = rt.queue.delivery_report(key, sid, kind, code)
-        log.info("message %s undelivered (%s): %s", key, code, outcome)
+    # Recorded on the message and its case; an undelivered one is sent again later or
+    # fails over (the queue ignores reports about an attempt it has since replaced).
+    rt.queue.record_status(sid, status, code, undelivered_kind(status, code))
     return "", 204
 
 
