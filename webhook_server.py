@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.logs import configure_logging
+from bot.logs import configure_logging, secret_values
 from bot.media import MediaFetcher
 from bot.ports import Sender
 from bot.runtime import Runtime, build_runtime
@@ -92,7 +92,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
           nlu: NLU | None = None) -> Runtime:
     """Build this process's runtime from settings (read from the environment by default)."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
     return build_runtime(settings, sender_factory(settings), nlu or default_nlu(settings), clock,
                          media_fetchers(settings))
 

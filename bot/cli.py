@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from bot.cli_customer import customer as customer_group
+from bot.cli_customer import retention as retention_group
 from bot.cli_nlu import nlu as nlu_group
 from bot.cli_staff import staff as staff_group
 from bot.cli_telegram import telegram as telegram_group
@@ -46,6 +48,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     from bot.demo import DEMO_SHIPPER_PATH, SANDBOX_ONLY, demo_banner, prepare_demo
     from bot.queue import start_worker
     from bot.redis_server import stop_embedded_redis
+    from bot.retention import start_sweeper
     from webhook_server import build, create_app
 
     settings = _settings()
@@ -63,6 +66,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     # stand-in shipper), and a bound socket queues those requests until it serves.
     server = waitress.create_server(app, host=host, port=port, threads=threads)
     worker = start_worker(runtime.queue.broker, settings.queue_threads)
+    sweeper = start_sweeper(runtime.store, settings)
     click.echo(f"Doorstep listening on http://{host}:{server.effective_port} "
                f"(Redis: {'REDIS_URL' if settings.redis_url else runtime.redis_url}; "
                f"SMS: {'Twilio' if settings.twilio_enabled else 'sandbox outbox'})", err=True)
@@ -81,6 +85,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     except (OSError, ValueError):
         pass  # the server socket was closed by the signal handler
     finally:
+        sweeper.stop()
         worker.stop()
         runtime.close()
         if settings.redis_url is None:
@@ -94,16 +99,19 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
 def worker(threads: int | None) -> None:
     """Run queue workers only (beside gunicorn web processes)."""
     from bot.queue import start_worker
+    from bot.retention import start_sweeper
     from webhook_server import build
 
     settings = _settings()
     runtime = build(settings)
     running = start_worker(runtime.queue.broker, threads or settings.queue_threads)
+    sweeper = start_sweeper(runtime.store, settings)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     click.echo(f"Doorstep worker running ({threads or settings.queue_threads} threads)", err=True)
     done.wait()
+    sweeper.stop()
     running.stop()
     runtime.close()
 
@@ -205,6 +213,8 @@ def redis_stop() -> None:
 cli.add_command(nlu_group, name="nlu")
 cli.add_command(telegram_group, name="telegram")
 cli.add_command(staff_group, name="staff")
+cli.add_command(customer_group, name="customer")
+cli.add_command(retention_group, name="retention")
 
 
 def main(argv: list[str] | None = None) -> None:
