@@ -9,9 +9,10 @@ already erased, so a sweep reads only the cases it may have work on.
 
 Two safety nets for what no case leads to (a stranger's Telegram chat, an SMS from an
 unknown number): conversations get a TTL of the retention period when they have none
-(any turn's write clears it again, so only a quiet conversation expires), and
-outbound records a TTL no longer than it. These are set by walking the keyspace a
-slice per sweep with SCAN, never KEYS.
+(any turn's write clears it again, so only a quiet conversation expires); outbound
+records and message-id marks (4 days) a TTL no longer than it. These are set by walking
+the keyspace a slice per sweep with SCAN, never KEYS: a mark or a reply to a message no
+case recorded may outlive the period by up to one full walk.
 
 Workers sweep about hourly (:func:`start_sweeper`); one process at a time, through a
 Redis lock. ``doorstep retention sweep`` runs one now.
