@@ -2,8 +2,8 @@
 
 Errors are ``{"error": "<what to do next>", "status": <code>}``:
 
-- 413 when the body is over ``MAX_BODY_BYTES`` (refused from ``Content-Length`` before a
-  view runs; a chunked body is cut off as it is read);
+- 413 when the body is over ``MAX_BODY_BYTES``, refused before a view runs (a chunked
+  body is buffered first, up to the limit, so its size is known too);
 - 415 when a JSON endpoint under ``/api/`` or ``/console/simulator/`` gets a body of
   another type, or the login form gets something other than a form (the endpoints in
   ``channels.http`` and ``channels.nlu_api`` check their own types);
@@ -14,13 +14,16 @@ Errors are ``{"error": "<what to do next>", "status": <code>}``:
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
 from flask import Flask, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import (
+    BadRequest,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
@@ -39,16 +42,46 @@ ACCEPTED_BODIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/console/logout", FORMS),
 )
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OVERSIZED = "doorstep.body_over_limit"  # set in the WSGI environ by ChunkedBodyLimit
+UNREADABLE = "doorstep.body_unreadable"  # likewise, for a broken chunked encoding
 
 
 def init_app(app: Flask, max_body_bytes: int) -> None:
     """Cap bodies at ``max_body_bytes``, check body types, and answer errors as JSON."""
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, max_body_bytes)  # type: ignore[method-assign]
     app.json = NestingSafeJSON(app)
     app.before_request(_refuse_unacceptable_bodies)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(redis.exceptions.ConnectionError, _storage_down)
     app.register_error_handler(InternalServerError, _server_error)
+
+
+class ChunkedBodyLimit:
+    """Buffer a body sent without Content-Length (chunked), up to the limit, so its size is
+    known before a view runs.
+
+    Werkzeug cuts such a body off at ``MAX_CONTENT_LENGTH`` without saying so; a signature
+    or a JSON parser would then refuse the truncated body with a misleading 401 or 400.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        if not environ.get("CONTENT_LENGTH") \
+                and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            try:
+                body = environ["wsgi.input"].read(self.max_bytes + 1)
+            except (OSError, ValueError):  # a malformed chunk, or the client went away
+                environ[UNREADABLE], body = True, b""
+            if len(body) > self.max_bytes:
+                environ[OVERSIZED], body = True, b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.app(environ, start_response)
 
 
 class NestingSafeJSON(DefaultJSONProvider):
@@ -62,14 +95,16 @@ class NestingSafeJSON(DefaultJSONProvider):
 
 
 def _has_body() -> bool:
-    return bool(request.content_length) or \
-        "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return bool(request.content_length)  # chunked bodies have one now (ChunkedBodyLimit)
 
 
 def _refuse_unacceptable_bodies() -> None:
     limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
+    if request.environ.get(OVERSIZED) or \
+            limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
+    if request.environ.get(UNREADABLE):
+        raise BadRequest("the chunked body could not be read; send it again")
     if request.method not in BODY_METHODS or not _has_body():
         return
     for prefix, accepted in ACCEPTED_BODIES:

@@ -75,4 +75,4 @@ def _retry_after(limiter: Limiter) -> int:
     limit = limiter.current_limit
     if limit is None:
         return 1
-    return max(1, math.ceil(limit.reset_at - time.time()))
+    return max(1, math.ceil(limit.window.reset_time - time.time()))

@@ -96,7 +96,7 @@ def _events() -> dict[str, Any]:
                       "found no open case).", accepted),
         (400, 401, 413, 415, 422, 429, 503), "shipper",
         body=(JSON, ref("ExceptionEvent")), params=_STANDARD_WEBHOOK_HEADERS,
-        description="Checks, in order: rate limit (429), Content-Type (415), size (413), "
+        description="Checks, in order: rate limit (429), size (413), Content-Type (415), "
                     "signature (401), JSON and the event contract (422 naming the field).")}
 
 
@@ -104,7 +104,7 @@ def _events() -> dict[str, Any]:
 _TWILIO_SIGNATURE = [_header(
     "X-Twilio-Signature", "Base64 HMAC-SHA1 with TWILIO_AUTH_TOKEN of PUBLIC_URL + path "
                           "(+ query) followed by each form field's name and value, sorted.")]
-_TWILIO_CHECKS = ("Checks, in order: rate limit (429), Content-Type (415), size (413), "
+_TWILIO_CHECKS = ("Checks, in order: rate limit (429), size (413), Content-Type (415), "
                   "signature (403), fields (400).")
 
 
@@ -155,8 +155,8 @@ def _telegram() -> dict[str, Any]:
         _json_ok(200, "Taken (queued, ignored or a duplicate update_id).", ack),
         (400, 403, 404, 413, 415, 429, 503), "telegram", body=(JSON, ref("TelegramUpdate")),
         params=[_header(SECRET_HEADER, "TELEGRAM_WEBHOOK_SECRET, as given to setWebhook.")],
-        description="Checks, in order: rate limit (429), configured (404), secret header "
-                    "(403), Content-Type (415), size (413), a JSON object that is an "
+        description="Checks, in order: rate limit (429), size (413), configured (404), "
+                    "secret header (403), Content-Type (415), a JSON object that is an "
                     "Update (400).")}
 
 
