@@ -5,7 +5,7 @@ Every POST (``/callbacks`` or any other path) is verified with
 ``webhook-timestamp`` and ``webhook-signature`` headers. Verified deliveries are recorded in
 :attr:`FakeShipper.callbacks` (replays included, so deliveries can be counted), failures in
 :attr:`FakeShipper.rejected`. Responses are 200 unless programmed with
-:meth:`FakeShipper.respond_with`.
+:meth:`FakeShipper.respond_with` or taken :meth:`FakeShipper.down`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import threading
+import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime
@@ -51,7 +52,8 @@ class FakeShipper(HTTPFake):
 
     * :attr:`callbacks` -- verified deliveries, in arrival order: ``id``, ``timestamp`` (int
       seconds), ``payload`` (parsed JSON), ``headers`` (lower-case names), ``path``, ``body``
-      (raw text) and ``status`` (the HTTP status this fake answered).
+      (raw text), ``status`` and ``retry_after`` (what this fake answered: the HTTP status
+      and the ``Retry-After`` value or None) and ``at`` (``time.monotonic()`` on arrival).
     * :attr:`rejected` -- requests that failed verification (answered 401): ``path``,
       ``headers``, ``body``, ``reason``.
     """
@@ -64,6 +66,7 @@ class FakeShipper(HTTPFake):
         self._callbacks: list[dict[str, Any]] = []
         self._rejected: list[dict[str, Any]] = []
         self._responses: deque[tuple[int, int | str | None]] = deque()
+        self._down: tuple[int, int | str | None] | None = None
         super().__init__("fake-shipper")
 
     @property
@@ -102,12 +105,23 @@ class FakeShipper(HTTPFake):
         with self._cond:
             self._responses.extend([(status, retry_after)] * n)
 
+    def down(self, status: int = 503, retry_after: int | str | None = None) -> None:
+        """Answer every verified delivery with ``status`` until :meth:`up` (still recorded)."""
+        with self._cond:
+            self._down = (status, retry_after)
+
+    def up(self) -> None:
+        """Answer normally again (programmed responses, then 200)."""
+        with self._cond:
+            self._down = None
+
     def clear(self) -> None:
-        """Forget recorded deliveries and rejections and drop programmed responses."""
+        """Forget recorded deliveries and rejections, drop programmed responses, come up."""
         with self._cond:
             self._callbacks.clear()
             self._rejected.clear()
             self._responses.clear()
+            self._down = None
 
     def sign(self, payload: Any, msg_id: str | None = None,
              timestamp: datetime | None = None) -> tuple[bytes, dict[str, str]]:
@@ -128,6 +142,7 @@ class FakeShipper(HTTPFake):
         return self._handle(Request(environ))(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
+        arrived = time.monotonic()
         if request.method != "POST":
             return _json(405, {"error": "method not allowed"})
         body = request.get_data(cache=True).decode("utf-8", "replace")
@@ -140,11 +155,15 @@ class FakeShipper(HTTPFake):
                                        "reason": f"{type(exc).__name__}: {exc}"})
             return _json(401, {"error": "invalid webhook signature"})
         with self._cond:
-            status, retry_after = self._responses.popleft() if self._responses else (200, None)
+            if self._down is not None:
+                status, retry_after = self._down
+            else:
+                status, retry_after = self._responses.popleft() if self._responses else \
+                    (200, None)
             self._callbacks.append({
                 "id": headers["webhook-id"], "timestamp": int(float(headers["webhook-timestamp"])),
                 "payload": payload, "headers": headers, "path": request.path, "body": body,
-                "status": status})
+                "status": status, "retry_after": retry_after, "at": arrived})
             self._cond.notify_all()
         if status == 204:
             return Response(status=204)

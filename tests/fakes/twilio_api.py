@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime
@@ -136,6 +137,9 @@ class FakeTwilioAPI(HTTPFake):
         self._invalid: list[dict[str, Any]] = []
         self._log: list[dict[str, Any]] = []
         self._failures: deque[tuple[int, int | None, str | None, float | None]] = deque()
+        # Timed phases: [seconds, status, code, retry_after, started (monotonic) or None].
+        self._phases: deque[list[Any]] = deque()
+        self._latency_s = 0.0
         self._down = False
         super().__init__("fake-twilio")
 
@@ -163,7 +167,8 @@ class FakeTwilioAPI(HTTPFake):
 
     @property
     def requests_log(self) -> list[dict[str, Any]]:
-        """Every request seen: method, path, user (Basic auth username), status answered."""
+        """Every request seen: method, path, user (Basic auth username), status answered,
+        ``at`` (``time.monotonic()`` on arrival) and the form's ``to`` and ``body`` (or None)."""
         return self._snapshot(self._log)
 
     def wait_for_messages(self, n: int, timeout: float = 10.0) -> list[dict[str, Any]]:
@@ -182,6 +187,8 @@ class FakeTwilioAPI(HTTPFake):
             for items in (self._messages, self._invalid, self._log):
                 items.clear()
             self._failures.clear()
+            self._phases.clear()
+            self._latency_s = 0.0
             self._down = False
 
     def fail_next(self, n: int = 1, status: int = 500, code: int | None = None,
@@ -189,6 +196,35 @@ class FakeTwilioAPI(HTTPFake):
         """Answer the next ``n`` valid creates with ``status`` and a Twilio error body."""
         with self._cond:
             self._failures.extend([(status, code, message, retry_after)] * n)
+
+    def slow_down(self, seconds: float) -> None:
+        """Take ``seconds`` over each valid create before answering, as a busy API does."""
+        self._latency_s = seconds
+
+    def fail_for(self, seconds: float, status: int = 500, code: int | None = None,
+                 retry_after: float | None = None) -> None:
+        """Answer valid creates with ``status`` for ``seconds``, then recover.
+
+        Phases queue up behind :meth:`fail_next` failures and each other: a phase's clock
+        starts at the first request it answers, so ``fail_next(3)`` then ``fail_for(2, 429)``
+        means three 500s, then 429s for two seconds, then 201s.
+        """
+        with self._cond:
+            self._phases.append([seconds, status, code, retry_after, None])
+
+    def _next_failure(self) -> tuple[int, int | None, str | None, float | None] | None:
+        """The programmed failure for this request, if any (call with the lock held)."""
+        if self._failures:
+            return self._failures.popleft()
+        now = time.monotonic()
+        while self._phases:
+            phase = self._phases[0]
+            if phase[4] is None:
+                phase[4] = now
+            if now - phase[4] < phase[0]:
+                return phase[1], phase[2], None, phase[3]
+            self._phases.popleft()
+        return None
 
     def down(self) -> None:
         """Answer 503 (code 20503) to every request until :meth:`up`."""
@@ -227,11 +263,15 @@ class FakeTwilioAPI(HTTPFake):
                                 allow_redirects=False)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        arrived = time.monotonic()
         request = Request(environ)
         response, auth = self._handle(request), request.authorization
+        form = dict(parse_qsl(request.get_data(cache=True).decode("utf-8", "replace"))) \
+            if request.mimetype == "application/x-www-form-urlencoded" else {}
         with self._cond:
             self._log.append({"method": request.method, "path": request.path, "status":
-                              response.status_code, "user": auth and auth.username})
+                              response.status_code, "user": auth and auth.username,
+                              "at": arrived, "to": form.get("To"), "body": form.get("Body")})
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
@@ -265,8 +305,10 @@ class FakeTwilioAPI(HTTPFake):
                 self._invalid.append({"path": request.path, "content_type": request.content_type,
                                       "raw_form": form, "errors": errors, "code": code})
             return twilio_error(400, code)
+        if self._latency_s:
+            time.sleep(self._latency_s)
         with self._cond:
-            failure = self._failures.popleft() if self._failures else None
+            failure = self._next_failure()
         return twilio_error(*failure) if failure is not None else self._accept(form)
 
     def _accept(self, form: dict[str, list[str]]) -> Response:
