@@ -45,7 +45,7 @@ def deliver_callback(store: Store, callbacks: ShipperCallbacks | None,
     if callbacks is None:
         store.record_event(job.case_id, "callback.skipped", type=job.type,
                            reason="SHIPPER_WEBHOOK_URL is not set")
-        store.set_callback_outcome(job.key, "skipped")
+        store.set_callback_outcome(job.key, "skipped", job.case_id)
         return None
     disabled = store.callbacks_disabled()
     if disabled:
@@ -56,12 +56,12 @@ def deliver_callback(store: Store, callbacks: ShipperCallbacks | None,
         return None
     result = callbacks.post(job.key, job.type, datetime.fromisoformat(job.timestamp), job.data)
     if result.delivered:
-        store.set_callback_outcome(job.key, str(result.status))
+        store.set_callback_outcome(job.key, str(result.status), job.case_id)
         store.record_event(job.case_id, "callback.delivered", type=job.type,
                            status=result.status)
         return None
     if result.gone:
-        store.set_callback_outcome(job.key, str(result.status))
+        store.set_callback_outcome(job.key, str(result.status), job.case_id)
         store.add_dead_letter(job.dead_letter("the shipper endpoint answered 410 Gone",
                                               status=410))
         store.record_event(job.case_id, "callback.gone", type=job.type, status=result.status)

@@ -10,13 +10,11 @@ summaries, outbound payloads and photos go. An open case is closed as ``expired`
 with outcome ``erased``: nobody can be reached about it any more.
 
 Opt-outs are kept, because sending after STOP is against the law: as a one-way hash
-(``optout_digest``) and, until :class:`~bot.store.Store` consults that hash when it
-checks opt-outs, as the existing opt-out marker too (``PLAIN_OPTOUT_KEPT``).
+of the number (``bot.store_keys.optout_digest``), which the store consults as well.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -29,11 +27,7 @@ from typing import Any
 from bot.media import FileMediaStore
 from bot.models import CLOSED_STATUSES, EXPIRED, Case
 from bot.store import Store, key_for, now_iso
-
-# Store.is_opted_out and Store.load_turn read only ``ds:optout:{channel:address}``; while
-# that is so, forgetting a customer who sent STOP keeps that marker (the number is in
-# its name) so that STOP stays honoured. Set to False once the store checks the hash.
-PLAIN_OPTOUT_KEPT = True
+from bot.store_keys import optout_hash_key
 
 RESOLUTION_KEPT = ("outcome", "resolution_code", "at", "resolved_by", "resolved_by_name")
 HANDOFF_KEPT = ("reason", "escalated_at", "waiting_since", "eta_minutes", "overdue",
@@ -79,15 +73,6 @@ class Erased:
                 f"{self.outbound_payloads} outbound payload(s), {self.media_files} media "
                 f"file(s), {self.index_entries} index entr(ies), {self.dead_letters} dead "
                 f"letter(s) erased")
-
-
-def optout_digest(channel: str, address: str) -> str:
-    """A one-way hash of a channel address, to honour an opt-out without the number."""
-    return hashlib.sha256(f"doorstep optout v1:{channel}:{address}".encode()).hexdigest()
-
-
-def optout_hash_key(channel: str, address: str) -> str:
-    return key_for("optout", "sha256", optout_digest(channel, address))
 
 
 def is_erased(case: Case) -> bool:
@@ -236,8 +221,7 @@ class Privacy:
         if opted:
             pipe.set(optout_hash_key(channel, address), opted)
             erased.optouts_hashed += 1
-            if not PLAIN_OPTOUT_KEPT:
-                pipe.delete(key_for("optout", tag=tag))
+            pipe.delete(key_for("optout", tag=tag))
         conv, index, *_ = pipe.execute()
         erased.conversations += int(conv)
         erased.index_entries += int(index)
@@ -346,6 +330,7 @@ class Privacy:
         for channel, address in recipients:
             pipe.srem(key_for("recipient", tag=f"{channel}:{address}"), case_id)
             erased.index_entries += 1
+        pipe.delete(key_for("callback", "payloads", tag=case_id))  # callbacks not yet sent
         self.store.append_timeline(case_id, "privacy.erased", pipe, why=why)
         self.store.publish_case(case_id, anon.status, pipe)
         pipe.execute()

@@ -144,8 +144,11 @@ class OutboundQueue:
         return self.clock().timestamp() + delay_ms / 1000 if delay_ms else None
 
     def callback(self, key: str, case_id: str, type: str, data: dict[str, Any]) -> None:
-        timestamp = self.clock().isoformat()
-        self._callback.send(key, case_id, type, data, timestamp)
+        # The job carries keys; the payload (addresses, notes) waits beside the case, where
+        # erasing the case's data reaches it.
+        self.store.stash_callback(case_id, key, {"type": type, "data": data,
+                                                 "timestamp": self.clock().isoformat()})
+        self._callback.send(key, case_id)
 
     def check_idle(self, channel: str, address: str, case_id: str, turns: int, stage: str,
                    delay_s: float) -> None:
@@ -328,10 +331,18 @@ class OutboundQueue:
                    timestamp: str) -> None:
         """Queue a stored callback again (a dead letter's retry); same ``webhook-id``."""
         self.store.clear_callback_outcome(key)
-        self._callback.send(key, case_id, type_, data, timestamp)
+        self.store.stash_callback(case_id, key, {"type": type_, "data": data,
+                                                 "timestamp": timestamp})
+        self._callback.send(key, case_id)
 
-    def _callback_job(self, key: str, case_id: str, type_: str, data: dict[str, Any],
-                      timestamp: str) -> None:
+    def _callback_job(self, key: str, case_id: str, *queued: Any) -> None:
+        # ``queued``: (type, data, timestamp) in jobs queued before payloads were stashed.
+        stashed = self.store.stashed_callback(case_id, key)
+        if stashed is None and not queued:
+            log.warning("callback %s for %s has no payload (erased); dropped", key, case_id)
+            return
+        type_, data, timestamp = (stashed["type"], stashed["data"], stashed["timestamp"]) \
+            if stashed is not None else queued
         delay_s = deliver_callback(self.store, self.callbacks,
                                    self.settings.callback_retry_schedule_s, _retries(),
                                    CallbackJob(key, case_id, type_, data, timestamp))

@@ -17,7 +17,7 @@ import redis
 
 from bot.errors import BusyConversation
 from bot.models import ESCALATED, Case, Conversation, Window
-from bot.store_keys import Pipe, key_for, now_iso
+from bot.store_keys import Pipe, key_for, now_iso, optout_hash_key
 from bot.store_outbound import OutboundRecords
 
 EVENT_MEMORY_S = 5 * 24 * 3600  # longer than Standard Webhooks' ~3-day retry horizon
@@ -287,7 +287,7 @@ class Store(OutboundRecords):
         pipe = self.redis.pipeline(transaction=False)
         pipe.exists(key_for("conv", "seen", message_id, tag=tag))
         pipe.get(key_for("conv", tag=tag))
-        pipe.exists(key_for("optout", tag=tag))
+        pipe.exists(key_for("optout", tag=tag), optout_hash_key(channel, address))
         seen, raw, opted_out = pipe.execute()
         conv = Conversation.from_dict(json.loads(raw)) if raw else \
             Conversation(channel=channel, address=address)
@@ -306,11 +306,13 @@ class Store(OutboundRecords):
         key = key_for("optout", tag=self._conv_tag(channel, address))
         if opted_out:
             target.set(key, now_iso())
-        else:
-            target.delete(key)
+        else:  # START: also the opt-out kept (hashed) after the customer was forgotten
+            target.delete(key, optout_hash_key(channel, address))
 
     def is_opted_out(self, channel: str, address: str) -> bool:
-        return bool(self.redis.exists(key_for("optout", tag=self._conv_tag(channel, address))))
+        """Opted out on this channel: by STOP, the provider, or kept through an erasure."""
+        return bool(self.redis.exists(key_for("optout", tag=self._conv_tag(channel, address)),
+                                      optout_hash_key(channel, address)))
 
     # -- delivery capacity -------------------------------------------------
     @staticmethod
@@ -337,7 +339,8 @@ class Store(OutboundRecords):
     def _lock(self, key: str, timeout: float, wait_s: float = 10.0) -> Iterator[None]:
         lock = self.redis.lock(key, timeout=timeout, blocking_timeout=wait_s)
         if not lock.acquire():
-            raise BusyConversation(f"could not lock {key} within {wait_s}s")
+            # Not the key: it names the customer's number.
+            raise BusyConversation(f"could not take the turn lock within {wait_s}s")
         try:
             yield
         finally:

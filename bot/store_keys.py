@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import redis
@@ -21,3 +22,13 @@ def key_for(kind: str, *parts: object, tag: str | None = None) -> str:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def optout_digest(channel: str, address: str) -> str:
+    """A one-way hash of a channel address, to honour an opt-out without the number."""
+    return hashlib.sha256(f"doorstep optout v1:{channel}:{address}".encode()).hexdigest()
+
+
+def optout_hash_key(channel: str, address: str) -> str:
+    """Where an opt-out is kept once the customer's number is erased."""
+    return key_for("optout", "sha256", optout_digest(channel, address))

@@ -13,6 +13,7 @@ from bot.store_keys import Pipe, key_for, now_iso
 
 RECORD_TTL_S = 90 * 86400
 DEAD_LETTERS_KEPT = 5000
+CALLBACK_PAYLOAD_TTL_S = 6 * 86400  # longer than the ~3-day retry schedule
 
 
 class OutboundRecords:
@@ -51,8 +52,25 @@ class OutboundRecords:
         raw = self.redis.get(key_for("callback", key))
         return raw.decode() if raw else None
 
-    def set_callback_outcome(self, key: str, outcome: str) -> None:
-        self.redis.set(key_for("callback", key), outcome, ex=30 * 86400)
+    def set_callback_outcome(self, key: str, outcome: str, case_id: str | None = None) -> None:
+        """Settle a callback; its stashed payload is no longer needed."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(key_for("callback", key), outcome, ex=30 * 86400)
+        if case_id:
+            pipe.hdel(key_for("callback", "payloads", tag=case_id), key)
+        pipe.execute()
+
+    def stash_callback(self, case_id: str, key: str, payload: dict[str, Any]) -> None:
+        """Keep a queued callback's payload beside its case (queue jobs carry keys only)."""
+        target = key_for("callback", "payloads", tag=case_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(target, key, json.dumps(payload))
+        pipe.expire(target, CALLBACK_PAYLOAD_TTL_S)
+        pipe.execute()
+
+    def stashed_callback(self, case_id: str, key: str) -> dict[str, Any] | None:
+        raw = self.redis.hget(key_for("callback", "payloads", tag=case_id), key)
+        return json.loads(raw) if raw else None
 
     def clear_callback_outcome(self, key: str) -> None:
         self.redis.delete(key_for("callback", key))

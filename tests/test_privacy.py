@@ -20,9 +20,10 @@ from images import jpeg_bytes
 
 from bot.cli import cli
 from bot.models import Conversation
-from bot.privacy import PLAIN_OPTOUT_KEPT, Privacy, anonymised_entry, optout_hash_key
+from bot.privacy import Privacy, anonymised_entry
 from bot.retention import DUE, LOCK, WATERMARK, Retention, Sweeper
 from bot.store import INBOUND_MEMORY_S, Store, key_for
+from bot.store_keys import optout_hash_key
 from support import failed_event
 
 pytestmark = pytest.mark.timeout(120)
@@ -202,9 +203,7 @@ def test_stop_is_still_honoured_after_forget(system, redis_client):
     assert found and erased.optouts_hashed == 1
     assert redis_client.exists(optout_hash_key("sms", phone))
     left = {key for key, _ in traces(redis_client, (phone, phone[1:]))}
-    # The opt-out marker is the one key left naming the number while the store checks
-    # only it (see bot.privacy.PLAIN_OPTOUT_KEPT); nothing else is.
-    assert left == ({key_for("optout", tag=f"sms:{phone}")} if PLAIN_OPTOUT_KEPT else set())
+    assert left == set()  # not even the opt-out names the number now: it is kept hashed
 
     sent = len(sms.messages())
     case_id = system.post_event(event(phone)).json()["case_id"]
