@@ -8,6 +8,13 @@ from zoneinfo import ZoneInfo
 from bot.models import Case, Window
 
 LANGUAGES = ("en", "es")
+# Names and addresses come from shippers and customers and may be of any length (up to 200
+# and 300 characters in an event). Quoted in a text they are cut to these many characters,
+# so the text stays within two SMS segments (channels/render.py) with its question intact,
+# in any script. A first name over 20 characters or an address over 100 is rare; the cut
+# one still reads as the one meant.
+NAME_CHARS = 20
+QUOTED_CHARS = {"address": 100, "line1": 60, "postal_code": 12}
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -154,8 +161,14 @@ def parcel_ref(case: Case, lang: str) -> str:
 
 
 def greeting_name(case: Case) -> str:
-    """`` Ana`` for ``Hi{name}``, or nothing when the shipper gave no name."""
-    return f" {case.recipient_name.split()[0]}" if case.recipient_name else ""
+    """`` Ana`` for ``Hi{name}``, or nothing when the shipper gave no name (or only spaces)."""
+    words = (case.recipient_name or "").split()
+    return f" {clip(words[0], NAME_CHARS)}" if words else ""
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the last one an ellipsis when cut."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def add_texts(texts: dict[str, dict[str, str]]) -> None:
@@ -182,9 +195,14 @@ def language_of(code: str | None) -> str:
 
 
 def say(lang: str, key: str, **values: object) -> str:
-    """Return the ``key`` text in ``lang`` (English when missing) with ``values`` filled in."""
+    """Return the ``key`` text in ``lang`` (English when missing) with ``values`` filled in.
+
+    An address, its first line or a postal code (``QUOTED_CHARS``) longer than its limit
+    is cut with an ellipsis; :func:`greeting_name` cuts first names.
+    """
     template = TEXTS.get(lang, {}).get(key) or TEXTS["en"][key]
-    return template.format(**values)
+    return template.format(**{k: clip(v, QUOTED_CHARS[k]) if k in QUOTED_CHARS
+                              and isinstance(v, str) else v for k, v in values.items()})
 
 
 def reason_text(lang: str, reason: str | None) -> str:

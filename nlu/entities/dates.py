@@ -90,7 +90,18 @@ def local_today(reference_time: datetime, tz: str) -> date:
     zone = ZoneInfo(tz)
     if reference_time.tzinfo is None:
         return reference_time.date()
-    return reference_time.astimezone(zone).date()
+    try:
+        return reference_time.astimezone(zone).date()
+    except OverflowError:  # a day from the calendar's ends (year 1 or 9999): keep its own day
+        return reference_time.date()
+
+
+def _plus(day: date, days: int) -> date | None:
+    """``day`` moved by ``days``, or None past the calendar's ends (year 1 or 9999)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def _safe(year: int, month: int, day: int) -> date | None:
@@ -100,9 +111,9 @@ def _safe(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def next_weekday(today: date, weekday: int) -> date:
-    """The nearest ``weekday`` (Monday = 0) strictly after ``today``."""
-    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+def next_weekday(today: date, weekday: int) -> date | None:
+    """The nearest ``weekday`` (Monday = 0) strictly after ``today`` (None after 9999)."""
+    return _plus(today, (weekday - today.weekday() - 1) % 7 + 1)
 
 
 def next_day_of_month(today: date, day: int) -> date | None:
@@ -140,15 +151,14 @@ def _candidates(f: Folded, today: date, day_first: bool) -> list[Entity]:
     for m in _RELATIVE.finditer(text):
         offset = 2 if m.group("after") else 1 if m.group("tomorrow") else \
             -2 if m.group("before") else -1 if m.group("yesterday") else 0
-        add(m, today + timedelta(days=offset))
+        add(m, _plus(today, offset))
     for m in _IN_DAYS.finditer(text):
         n = _number(m.group("n"))
-        add(m, today + timedelta(days=n * (7 if m.group("unit")[0] in "ws" else 1)))
+        add(m, _plus(today, n * (7 if m.group("unit")[0] in "ws" else 1)))
     for m in _WEEKDAY.finditer(text):
         weekday = WEEKDAYS[m.group("wd")]
         if m.group("post") and "viene" not in m.group("post"):  # "friday next week"
-            monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
-            add(m, monday + timedelta(days=weekday))
+            add(m, _plus(today, 7 - today.weekday() + weekday))
         else:
             add(m, next_weekday(today, weekday))
     for m in _ORDINAL_DAY.finditer(text):
