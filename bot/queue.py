@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -46,8 +48,37 @@ CALLBACK_QUEUE = "callbacks"
 # A message the provider accepted but could not deliver for a passing reason (the handset
 # was off) is sent again after these delays (each stretched by up to 20 % jitter).
 REDELIVERY_DELAYS_S = (5 * 60, 30 * 60, 2 * 3600)
+REQUEUE_PATIENCE_S = 15 * 60  # how long a worker waits for Redis to queue a retry
 IDLE_QUEUE = "idle"
 INBOUND_QUEUE = "inbound"
+
+
+class DurableRetries(Retries):
+    """Dramatiq's retries, except that a retry Redis could not take is not lost.
+
+    A job that failed because Redis went away (a send got its 201, then recording the
+    SID failed) cannot queue its retry either; Dramatiq would log that and acknowledge
+    the job once Redis is back, dropping it. Here the worker thread waits for Redis and
+    queues the retry then.
+    """
+
+    def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        options = dict(message.options)
+        deadline = time.monotonic() + REQUEUE_PATIENCE_S
+        while True:
+            try:
+                super().after_process_message(broker, message, result=result,
+                                              exception=exception)
+                return
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                message.options.clear()
+                message.options.update(options)  # as before the failed attempt
+                log.warning("Redis unavailable: retry of a %s job waits for it",
+                            message.actor_name)
+                time.sleep(1)
 
 
 def build_broker(settings: Settings, redis_url: str) -> RedisBroker:
@@ -60,7 +91,7 @@ def build_broker(settings: Settings, redis_url: str) -> RedisBroker:
         middleware=[
             AgeLimit(), TimeLimit(time_limit=120_000), ShutdownNotifications(), Callbacks(),
             Pipelines(), CurrentMessage(),
-            Retries(max_retries=settings.outbound_max_retries,
+            DurableRetries(max_retries=settings.outbound_max_retries,
                     min_backoff=settings.outbound_min_backoff_ms,
                     max_backoff=3_600_000),
         ],

@@ -270,13 +270,6 @@ def test_redis_sigkill_loses_no_acknowledged_event_or_message_and_outage_answers
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a send job that fails because Redis is down loses its retry. Dramatiq's Retries "
-    "middleware cannot re-enqueue it (ConnectionError, logged 'Unexpected failure in "
-    "after_process_message'), the broker swallows that, and the worker then acks the "
-    "job once Redis is back: the turn's remaining texts stay 'queued' for ever and a "
-    "text Twilio accepted keeps no SID. Fix belongs in bot/queue.py (retry the "
-    "re-enqueue until Redis answers, or do not ack)."))
 def test_redis_sigkill_every_reply_queued_is_sent_and_every_accepted_text_recorded(
         aftermath: Aftermath) -> None:
     assert not aftermath.unrecorded, f"texts Twilio accepted, never recorded: " \
