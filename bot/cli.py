@@ -45,8 +45,8 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     """Run the web server and the queue workers in one process."""
     import waitress
 
+    from bot.broker import start_worker
     from bot.demo import DEMO_SHIPPER_PATH, SANDBOX_ONLY, demo_banner, prepare_demo
-    from bot.queue import start_worker
     from bot.redis_server import stop_embedded_redis
     from bot.retention import start_sweeper
     from webhook_server import build, create_app
@@ -98,7 +98,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
 @click.option("--threads", default=None, type=int, help="Worker threads (QUEUE_WORKER_THREADS).")
 def worker(threads: int | None) -> None:
     """Run queue workers only (beside gunicorn web processes)."""
-    from bot.queue import start_worker
+    from bot.broker import start_worker
     from bot.retention import start_sweeper
     from webhook_server import build
 

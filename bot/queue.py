@@ -3,10 +3,10 @@
 Five actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
 callbacks), ``check_idle`` (reminders and expiry), ``check_overdue`` (escalations nobody
 claimed in time) and ``handle_inbound`` (customer messages a webhook must acknowledge at
-once: Telegram updates, MMS with photos).
-Dramatiq acknowledges a job only after it ran; a job whose worker died is redelivered
-once that worker's heartbeat is older than ``QUEUE_HEARTBEAT_MS``. Every send carries an idempotency
-key: once a provider acknowledged a message, a rerun of the job does not send it again.
+once: Telegram updates, MMS with photos). The broker is built in :mod:`bot.broker`.
+Every send carries an idempotency key: once a provider acknowledged a message, a rerun
+of the job does not send it again. What finally fails goes to the customer's other
+channel, or to staff (:mod:`bot.failover`), and to the dead-letter list.
 """
 
 from __future__ import annotations
@@ -14,23 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import (
-    AgeLimit,
-    Callbacks,
-    CurrentMessage,
-    Pipelines,
-    Retries,
-    ShutdownNotifications,
-    TimeLimit,
-)
+from dramatiq.middleware import CurrentMessage
 
 from bot.callback_jobs import CallbackJob, deliver_callback
 from bot.callbacks import ShipperCallbacks
@@ -48,54 +38,8 @@ CALLBACK_QUEUE = "callbacks"
 # A message the provider accepted but could not deliver for a passing reason (the handset
 # was off) is sent again after these delays (each stretched by up to 20 % jitter).
 REDELIVERY_DELAYS_S = (5 * 60, 30 * 60, 2 * 3600)
-REQUEUE_PATIENCE_S = 15 * 60  # how long a worker waits for Redis to queue a retry
 IDLE_QUEUE = "idle"
 INBOUND_QUEUE = "inbound"
-
-
-class DurableRetries(Retries):
-    """Dramatiq's retries, except that a retry Redis could not take is not lost.
-
-    A job that failed because Redis went away (a send got its 201, then recording the
-    SID failed) cannot queue its retry either; Dramatiq would log that and acknowledge
-    the job once Redis is back, dropping it. Here the worker thread waits for Redis and
-    queues the retry then.
-    """
-
-    def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
-                              exception: BaseException | None = None) -> None:
-        options = dict(message.options)
-        deadline = time.monotonic() + REQUEUE_PATIENCE_S
-        while True:
-            try:
-                super().after_process_message(broker, message, result=result,
-                                              exception=exception)
-                return
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                if time.monotonic() > deadline:
-                    raise
-                message.options.clear()
-                message.options.update(options)  # as before the failed attempt
-                log.warning("Redis unavailable: retry of a %s job waits for it",
-                            message.actor_name)
-                time.sleep(1)
-
-
-def build_broker(settings: Settings, redis_url: str) -> RedisBroker:
-    """A Redis broker with our retry defaults; one per process."""
-    return RedisBroker(
-        url=redis_url,
-        namespace="doorstep-queue",
-        heartbeat_timeout=settings.queue_heartbeat_ms,
-        maintenance_chance=settings.queue_maintenance_chance,
-        middleware=[
-            AgeLimit(), TimeLimit(time_limit=120_000), ShutdownNotifications(), Callbacks(),
-            Pipelines(), CurrentMessage(),
-            DurableRetries(max_retries=settings.outbound_max_retries,
-                    min_backoff=settings.outbound_min_backoff_ms,
-                    max_backoff=3_600_000),
-        ],
-    )
 
 
 def _retries() -> int:
@@ -395,10 +339,3 @@ class OutboundQueue:
 
     def _timeline(self, case_id: str | None, kind: str, **data: Any) -> None:
         self.store.record_event(case_id, kind, **data)
-
-
-def start_worker(broker: RedisBroker, threads: int) -> dramatiq.Worker:
-    """Run ``threads`` worker threads in this process; call ``.stop()`` to end them."""
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=200)
-    worker.start()
-    return worker

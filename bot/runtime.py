@@ -10,6 +10,7 @@ from functools import partial
 
 import redis
 
+from bot.broker import build_broker
 from bot.callbacks import ShipperCallbacks
 from bot.cases import CaseOpener
 from bot.deadletters import DeadLetters
@@ -21,7 +22,7 @@ from bot.inbox import Inbox
 from bot.media import FileMediaStore, MediaFetcher, MediaIntake
 from bot.playbook import Playbook
 from bot.ports import Sender
-from bot.queue import OutboundQueue, build_broker
+from bot.queue import OutboundQueue
 from bot.redis_server import embedded_redis_url
 from bot.sessions import LoginThrottle, SessionStore
 from bot.settings import Settings

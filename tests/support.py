@@ -14,7 +14,8 @@ import requests
 from standardwebhooks import Webhook
 from twilio.request_validator import RequestValidator
 
-from bot.queue import CALLBACK_QUEUE, start_worker
+from bot.broker import start_worker
+from bot.queue import CALLBACK_QUEUE
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store import key_for
