@@ -7,10 +7,10 @@ import time
 
 import pytest
 from console_api_support import staff_api
-from support import failed_event
 
 from bot.models import ESCALATED
 from bot.store import key_for
+from support import failed_event
 
 PHONE = "+15551230001"
 CHAT = 7770001
