@@ -115,7 +115,7 @@ def _refuse_unacceptable_bodies() -> None:
 
 
 def _http_error(exc: HTTPException) -> Response:
-    """Any HTTP error as JSON, keeping its headers (``Allow`` on a 405, for one)."""
+    """Answer any HTTP error as JSON, keeping its headers (``Allow`` on a 405, for one)."""
     response = exc.get_response()
     description = exc.description
     if exc.code == 413:

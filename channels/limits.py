@@ -29,14 +29,14 @@ EVENTS_ENDPOINT = "doorstep.events"
 
 
 def storage_uri(redis_url: str) -> str:
-    """The ``limits`` storage URI for a redis-py URL (``unix://`` becomes ``redis+unix://``)."""
+    """Return the ``limits`` storage URI for a redis-py URL (``unix://`` → ``redis+unix://``)."""
     scheme = urlparse(redis_url).scheme
     return "redis+unix://" + redis_url.removeprefix("unix://") if scheme == "unix" \
         else redis_url
 
 
 def rates_by_endpoint(rt: Runtime) -> dict[str, str]:
-    """The limit string for each limited endpoint (endpoints whose limit is off are absent)."""
+    """Map each limited endpoint to its limit string (endpoints whose limit is off are absent)."""
     rates: dict[str, str | None] = {EVENTS_ENDPOINT: rt.settings.rate_limit_events}
     rates |= dict.fromkeys(LIMITED_WEBHOOKS, rt.settings.rate_limit_webhooks)
     return {endpoint: rate for endpoint, rate in rates.items() if rate}
@@ -71,7 +71,7 @@ def init_app(app: Flask, rt: Runtime) -> Limiter | None:
 
 
 def _retry_after(limiter: Limiter) -> int:
-    """Whole seconds until the breached window lets a request through again (at least 1)."""
+    """Count whole seconds until the breached window lets a request through (at least 1)."""
     limit = limiter.current_limit
     if limit is None:
         return 1

@@ -50,7 +50,7 @@ def _header(name: str, description: str, required: bool = True) -> dict[str, Any
 def _op(summary: str, ok: dict[str, Any], errors: tuple[int, ...], tag: str,
         body: tuple[str, Schema] | None = None, params: list[dict[str, Any]] | None = None,
         description: str | None = None) -> dict[str, Any]:
-    """One operation outside the console's session/bearer security."""
+    """Describe one operation outside the console's session/bearer security."""
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "security": [],
                           "responses": {**ok, **{str(code): _error(code) for code in errors}}}
     if description:
@@ -69,7 +69,7 @@ def _json_ok(status: int, description: str, schema: Schema) -> dict[str, Any]:
 
 # -- /events: the exception-event contract, from the pydantic model ----------------------
 def event_schemas() -> dict[str, Schema]:
-    """``ExceptionEvent`` and the models it uses, as component schemas."""
+    """Generate ``ExceptionEvent`` and the models it uses as component schemas."""
     schema = ExceptionEvent.model_json_schema(ref_template="#/components/schemas/{model}")
     defs = schema.pop("$defs", {})
     return {**defs, "ExceptionEvent": schema}

@@ -91,6 +91,6 @@ def check_update(data: Any) -> None:
 
 
 def update_schemas(ref_template: str) -> dict[str, dict[str, Any]]:
-    """JSON schemas for the OpenAPI document: ``TelegramUpdate`` and the parts it uses."""
+    """Generate the JSON schemas of ``TelegramUpdate`` and its parts for the OpenAPI document."""
     schema = TelegramUpdate.model_json_schema(ref_template=ref_template)
     return {**schema.pop("$defs", {}), "TelegramUpdate": schema}

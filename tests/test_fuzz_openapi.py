@@ -236,5 +236,6 @@ def test_fuzz_300_cases_no_server_errors_no_schema_violations(make_system):
 
 
 @pytest.mark.long
+@pytest.mark.timeout(600)
 def test_fuzz_1000_cases_no_server_errors_no_schema_violations(make_system):
     _run(make_system, LONG_RUN, fixed_seed=False)
