@@ -167,6 +167,14 @@ def test_a_signed_event_that_is_not_an_event_gets_422_naming_the_field(small, un
     assert refused(signed_event(small, expand(body)), 422)["field"] == field
 
 
+@pytest.mark.xfail(strict=True, reason="bot/events.py Shipment._zone lets ZoneInfo's OSError "
+                                       "(file name too long) out: a 500; reported to its owner")
+def test_a_signed_event_with_a_timezone_too_long_for_a_file_name_gets_422(small):
+    event = failed_event()
+    event["shipment"]["timezone"] = "America/" + "x" * 300
+    assert refused(signed_event(small, json.dumps(event)), 422)["field"] == "shipment.timezone"
+
+
 def test_an_event_body_that_is_not_utf8_cannot_be_verified_so_gets_401(small, untouched):
     refused(signed_event(small, b'{"type": "\xff\xfe"}'), 401)
 
