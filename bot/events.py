@@ -80,7 +80,7 @@ class Shipment(BaseModel):
             return value
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             raise ValueError("must be an IANA timezone such as America/New_York") from None
         return value
 

@@ -38,7 +38,7 @@ def runtime() -> Runtime:
 
 @bp.errorhandler(DeskError)
 def _desk_error(exc: DeskError) -> tuple[Response, int]:
-    return jsonify({"error": exc.message}), exc.status
+    return jsonify({"error": exc.message, "status": exc.status}), exc.status
 
 
 def json_body(optional: bool = False) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def json_body(optional: bool = False) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to read
         raise BadBody("body must be a JSON object") from None
     if not isinstance(body, dict):
         raise BadBody("body must be a JSON object")

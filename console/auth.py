@@ -120,7 +120,7 @@ def _is_api() -> bool:
 
 
 def _refuse(status: int, message: str) -> Response:
-    response = jsonify({"error": message})
+    response = jsonify({"error": message, "status": status})
     response.status_code = status
     return response
 

@@ -35,7 +35,7 @@ def runtime() -> Runtime:
 
 @bp.errorhandler(DeskError)
 def _desk_error(exc: DeskError) -> tuple[Response, int]:
-    return jsonify({"error": exc.message}), exc.status
+    return jsonify({"error": exc.message, "status": exc.status}), exc.status
 
 
 @bp.get("/console/dead-letters")

@@ -176,7 +176,7 @@ def test_a_body_that_is_not_json_is_a_400(system, sam, escalated):
         resp = sam.call("post", f"/api/conversations/{case_id}/messages", data=raw,
                         headers={"Content-Type": "application/json"})
         assert resp.status_code == 400, raw
-        assert resp.json() == {"error": "body must be a JSON object"}
+        assert resp.json() == {"error": "body must be a JSON object", "status": 400}
 
 
 @pytest.mark.parametrize(("body", "named"), [

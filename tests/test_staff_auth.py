@@ -227,7 +227,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(make_syste
         resp = client.http.post(system.url + path, json={"text": "sneaky"}, headers=headers,
                                 timeout=15)
         assert resp.status_code == 403
-        assert resp.json() == {"error": "missing or invalid CSRF token"}
+        assert resp.json() == {"error": "missing or invalid CSRF token", "status": 403}
     bare = client.http.post(system.url + path, json={"text": "sneaky"}, timeout=15)
     assert bare.status_code == 403
     assert notes() == []
