@@ -140,6 +140,11 @@ class System:
             raise AssertionError(f"outbound messages still queued after {timeout}s")
         self.runtime.queue.broker.join(CALLBACK_QUEUE, timeout=int(timeout * 1000))
 
+    def settle(self) -> None:
+        """Wait until inbound messages are handled and nothing is queued to send now."""
+        self.runtime.queue.broker.join("inbound", timeout=10_000)
+        self.drain()
+
     def case(self, case_id: str):  # noqa: ANN201
         return self.runtime.store.get_case(case_id)
 
@@ -314,6 +319,17 @@ def failed_event(phone: str = "+15551230001", language: str = "en", tz: str = TZ
         },
         "details": body_details,
     }
+
+
+def wait_for(what: str, found: Any, timeout: float = 10.0) -> Any:
+    """Poll ``found()`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = found()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {timeout}s")
 
 
 def free_port() -> int:

@@ -8,13 +8,12 @@ conversation-phone.png (and admin.png).
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from console_support import PASSWORD, add_staff, login
 from playwright.sync_api import Page, expect
 
-from support import System, failed_event
+from support import System, failed_event, wait_for
 
 expect.set_options(timeout=10_000)
 
@@ -44,15 +43,6 @@ def escalate(system: System, phone: str = PHONE) -> str:
     return case_id
 
 
-def wait_for(what: str, found: Any, timeout: float = 10.0) -> Any:
-    """Poll ``found()`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = found()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout}s")
 
 
 def sent(system: System, text: str, phone: str = PHONE) -> dict[str, Any]:

@@ -10,20 +10,12 @@ from console_api_support import staff_api
 
 from bot.models import ESCALATED
 from bot.store import key_for
-from support import failed_event
+from support import failed_event, wait_for
 
 PHONE = "+15551230001"
 CHAT = 7770001
 
 
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def telegram_event(**kw) -> dict:  # noqa: ANN003
@@ -38,7 +30,7 @@ def test_blocked_telegram_bot_fails_over_to_sms_and_the_dialogue_follows(system)
     sms = system.customer(PHONE)
     offer = sms.reply()
     assert "1)" in offer, offer  # the Telegram offer, rendered for SMS
-    wait_for(lambda: system.case(case_id).telegram_chat_id is None, what="chat unlinked")
+    wait_for("the chat unlinked", lambda: system.case(case_id).telegram_chat_id is None)
     assert "message.failover" in system.timeline_kinds(case_id)
     sms.say("1")  # the dialogue moved with the message: the answer lands in it
     assert "YES" in sms.reply()
@@ -50,7 +42,7 @@ def test_blocked_telegram_bot_fails_over_to_sms_and_the_dialogue_follows(system)
 def test_unreachable_number_escalates_silently_and_staff_retry_the_dead_letter(system):
     system.twilio.fail_next(1, status=400, code=21614)  # not a mobile number
     case_id = system.post_event(failed_event(phone=PHONE)).json()["case_id"]
-    wait_for(lambda: system.runtime.dead_letters.list(), what="a dead letter")
+    wait_for("a dead letter", system.runtime.dead_letters.list)
     case = system.case(case_id)
     assert case.status == ESCALATED
     assert case.handoff["reason"] == "customer unreachable"
@@ -79,7 +71,7 @@ def test_unreachable_number_escalates_silently_and_staff_retry_the_dead_letter(s
 def test_retrying_a_dead_letter_to_an_opted_out_customer_is_refused(system):
     system.twilio.fail_next(1, status=400, code=21610)
     system.post_event(failed_event(phone=PHONE))
-    letters = wait_for(lambda: system.runtime.dead_letters.list(), what="a dead letter")
+    letters = wait_for("a dead letter", system.runtime.dead_letters.list)
     api = staff_api(system, "ana@example.com")
     resp = api.post(f"/api/dead-letters/{letters[0]['id']}/retry")
     assert resp.status_code == 409

@@ -71,15 +71,12 @@ def event(phone: str, **kw: str) -> dict:
     return found
 
 
-def settle(system) -> None:  # noqa: ANN001
-    system.runtime.queue.broker.join("inbound", timeout=10_000)
-    system.drain()
 
 
 def talk(system, who, *texts: str) -> None:  # noqa: ANN001
     for text in texts:
         who.say(text)
-        settle(system)
+        system.settle()
 
 
 def test_no_log_line_holds_a_body_number_name_address_or_secret(make_system, log_lines):
@@ -90,19 +87,19 @@ def test_no_log_line_holds_a_body_number_name_address_or_secret(make_system, log
 
     reschedule, correction, linked, escalated = (system.customer(p) for p in PHONES)
     system.post_event(event(reschedule.phone))
-    settle(system)
+    system.settle()
     talk(system, reschedule, BODIES[0], "2", "yes")
 
     system.post_event(event(correction.phone, type_="delivery.address_invalid"))
-    settle(system)
+    system.settle()
     talk(system, correction, NEW_ADDRESS + " Apt 5, Boston MA 02110", "yes", BODIES[1])
 
     linked_case = system.post_event(event(linked.phone)).json()["case_id"]
-    settle(system)
+    system.settle()
     chat = system.chat(CHAT)
     talk(system, chat, BODIES[2])
     chat.share_contact(linked.phone)
-    settle(system)
+    system.settle()
     assert system.case(linked_case).telegram_chat_id == CHAT
     talk(system, chat, "2")
 
@@ -111,11 +108,11 @@ def test_no_log_line_holds_a_body_number_name_address_or_secret(make_system, log
     assert sam.post(f"/api/conversations/{case_id}/claim").status_code == 200
     assert sam.post(f"/api/conversations/{case_id}/messages",
                     json={"text": BODIES[3]}).status_code == 202
-    settle(system)
+    system.settle()
     system.twilio.fail_next(1, status=400, code=21211)  # Twilio refuses the next send
     assert sam.post(f"/api/conversations/{case_id}/messages",
                     json={"text": "One more thing"}).status_code == 202
-    settle(system)
+    system.settle()
     assert "message.failed" in system.timeline_kinds(case_id)
     assert sam.post(f"/api/conversations/{case_id}/notes",
                     json={"text": BODIES[4]}).status_code == 201
@@ -123,7 +120,7 @@ def test_no_log_line_holds_a_body_number_name_address_or_secret(make_system, log
     assert sam.post(f"/api/conversations/{case_id}/resolve",
                     json={"resolution_code": "redelivery_scheduled",
                           "note": BODIES[5]}).status_code == 200
-    settle(system)
+    system.settle()
     for message in escalated.messages():  # the staff reply did reach the customer
         if BODIES[3] in message["body"]:
             break

@@ -9,13 +9,12 @@ happens to a case after a permanent send failure is another policy's business.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from support import failed_event
+from support import failed_event, wait_for
 
 PHONE = "+15551230001"
 TRACKING = "1Z999AA1OPTOUT0001"
@@ -33,12 +32,6 @@ def sms_attempts(system) -> int:  # noqa: ANN001
                and r["path"].endswith("/Messages.json") and r.get("to", PHONE) == PHONE)
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def event(type_: str = "delivery.failed", tracking: str = TRACKING, **details) -> dict:  # noqa: ANN003
@@ -79,10 +72,11 @@ def test_after_stop_no_sms_is_attempted_through_reminders_and_events_until_start
 
     customer.say("2")  # an answer after STOP is read, not replied to
     cases = [first, post(system, event("delivery.delayed"))]
-    wait_for("the reminder of the first case", quiet_period_over(system, first))
-    wait_for("the first case to expire", lambda: system.case(first).status != "awaiting_customer")
+    wait_for("the reminder of the first case", quiet_period_over(system, first), timeout=20)
+    wait_for("the first case to expire",
+             lambda: system.case(first).status != "awaiting_customer", timeout=20)
     cases.append(post(system, event()))  # a new case for the same parcel
-    wait_for("the reminder of the new case", quiet_period_over(system, cases[-1]))
+    wait_for("the reminder of the new case", quiet_period_over(system, cases[-1]), timeout=20)
     cases.append(post(system, event("delivery.delivered")))
     system.drain()
     after_stop = sms_attempts(system) - at_stop
@@ -115,7 +109,7 @@ def test_after_twilio_21610_no_sms_is_attempted_through_reminders_and_events_unt
         sid = customer.messages()[0]["sid"]
         assert system.twilio.send_status(sid, "undelivered", error_code=21610).ok
     wait_for("the number to be marked unsubscribed",
-             lambda: system.runtime.store.is_opted_out("sms", PHONE))
+             lambda: system.runtime.store.is_opted_out("sms", PHONE), timeout=20)
     at_refusal = sms_attempts(system)
 
     customer.say("2")  # Twilio forwards messages from opted-out numbers; still no reply
@@ -123,7 +117,8 @@ def test_after_twilio_21610_no_sms_is_attempted_through_reminders_and_events_unt
     # texts and its reminder come due while the number is unsubscribed.
     second = "1Z999AA1OPTOUT0002"
     cases = [first, post(system, event("delivery.delayed")), post(system, event(tracking=second))]
-    wait_for("the reminder of the second parcel's case", quiet_period_over(system, cases[-1]))
+    wait_for("the reminder of the second parcel's case",
+             quiet_period_over(system, cases[-1]), timeout=20)
     cases.append(post(system, event("delivery.delayed", tracking=second)))
     system.drain()
     after = sms_attempts(system) - at_refusal

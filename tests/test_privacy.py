@@ -48,16 +48,13 @@ def event(phone: str, type_: str = "delivery.failed", **details: str) -> dict:
     return found
 
 
-def settle(system) -> None:  # noqa: ANN001
-    system.runtime.queue.broker.join("inbound", timeout=10_000)
-    system.drain()
 
 
 def turn(system, who, text: str) -> str:  # noqa: ANN001
     """Say ``text`` (SMS or Telegram); everything the bot answered, once it is sent."""
     before = len(who.messages())
     who.say(text)
-    settle(system)
+    system.settle()
     new = who.messages()[before:]
     who.read = len(who.messages())
     return " | ".join(m.get("body") or m.get("text") or "" for m in new)
@@ -68,7 +65,7 @@ def populate(system) -> tuple[str, str]:  # noqa: ANN001
     sms = system.customer(PHONE)
     first = system.post_event(event(PHONE, "delivery.address_invalid",
                                     reason="address_not_found")).json()["case_id"]
-    settle(system)
+    system.settle()
     turn(system, sms, BODY)
     assert "Canary Wharf" in turn(system, sms, NEW_ADDRESS + " Apt 5, Boston MA 02110")
     turn(system, sms, "yes")
@@ -76,14 +73,14 @@ def populate(system) -> tuple[str, str]:  # noqa: ANN001
     assert system.case(first).status == "resolved"
 
     second = system.post_event(event(PHONE)).json()["case_id"]
-    settle(system)
+    system.settle()
     chat = system.chat(CHAT)
     turn(system, chat, TELEGRAM_BODY)
     chat.share_contact(PHONE)
-    settle(system)
+    system.settle()
     assert system.case(second).telegram_chat_id == CHAT
     chat.photo(jpeg_bytes())
-    settle(system)
+    system.settle()
     assert "media.received" in system.timeline_kinds(second)
     return first, second
 
@@ -197,7 +194,7 @@ def test_stop_is_still_honoured_after_forget(system, redis_client):
     phone = "+15550194321"
     sms = system.customer(phone)
     system.post_event(event(phone))
-    settle(system)
+    system.settle()
     assert turn(system, sms, "STOP") == ""
     found, erased = privacy_of(system).forget(phone)
     assert found and erased.optouts_hashed == 1
@@ -207,7 +204,7 @@ def test_stop_is_still_honoured_after_forget(system, redis_client):
 
     sent = len(sms.messages())
     case_id = system.post_event(event(phone)).json()["case_id"]
-    settle(system)
+    system.settle()
     assert len(sms.messages()) == sent
     assert "message.suppressed" in system.timeline_kinds(case_id)
     assert turn(system, sms, "hello?") == ""
@@ -245,10 +242,10 @@ def quiet_traces(client, phone: str) -> list[str]:  # noqa: ANN001
 def test_retention_erases_quiet_cases_and_keeps_recent_ones(system, redis_client):
     old_phone, new_phone = "+15550195555", "+15550196666"
     old = system.post_event(event(old_phone)).json()["case_id"]
-    settle(system)
+    system.settle()
     turn(system, system.customer(old_phone), BODY)
     new = system.post_event(event(new_phone)).json()["case_id"]
-    settle(system)
+    system.settle()
     cutoff = _last_activity(system, new)
     assert _last_activity(system, old) < cutoff
     now = cutoff + timedelta(days=90)
