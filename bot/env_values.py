@@ -53,23 +53,15 @@ def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int =
     return value
 
 
-def positive_number(env: Mapping[str, str], name: str, default: float, unit: str) -> float:
-    """A number of ``unit`` above 0 (decimals allowed)."""
+def positive_number(env: Mapping[str, str], name: str, default: float, unit: str,
+                    zero_allowed: bool = False) -> float:
+    """A number of ``unit`` above 0, or 0 and above with ``zero_allowed`` (decimals allowed)."""
     value = _number(env, name, float, f"a number of {unit}")
     if value is None:
         return default
-    if value <= 0:
-        raise ConfigError(f"{name} must be more than 0 {unit}")
-    return value
-
-
-def non_negative_number(env: Mapping[str, str], name: str, default: float, unit: str) -> float:
-    """A number of ``unit``, 0 or more (decimals allowed)."""
-    value = _number(env, name, float, f"a number of {unit}")
-    if value is None:
-        return default
-    if value < 0:
-        raise ConfigError(f"{name} must be 0 or more {unit}")
+    if value < 0 or (value == 0 and not zero_allowed):
+        raise ConfigError(f"{name} must be {'0 or more' if zero_allowed else 'more than 0'} "
+                          f"{unit}")
     return value
 
 

@@ -14,7 +14,6 @@ from bot.env_values import (
     amount,
     fraction,
     http_url,
-    non_negative_number,
     on_off,
     positive_number,
     whole_number,
@@ -132,7 +131,8 @@ def reliability_settings(env: Mapping[str, str]) -> dict[str, object]:
         "rate_limit_events": rate_limit(env, "RATE_LIMIT_EVENTS", "100/second"),
         "rate_limit_webhooks": rate_limit(env, "RATE_LIMIT_WEBHOOKS", "100/second"),
         "proxy_hops": whole_number(env, "TRUSTED_PROXY_HOPS", 0, 0),
-        "twilio_messages_per_second": non_negative_number(
-            env, "TWILIO_MESSAGES_PER_SECOND", 1.0, "messages per second (0: no pacing)"),
+        "twilio_messages_per_second": positive_number(
+            env, "TWILIO_MESSAGES_PER_SECOND", 1.0, "messages per second (0: no pacing)",
+            zero_allowed=True),
         "retention_days": whole_number(env, "RETENTION_DAYS", 90, 1),
     }

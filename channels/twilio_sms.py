@@ -26,15 +26,15 @@ log = logging.getLogger("doorstep.twilio")
 
 STATUS_PATH = "/webhooks/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-# Twilio error codes that retrying cannot fix (opted out, invalid/unknown/landline number).
-PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614, 30005, 30006})
-OPTED_OUT_CODE = 21610
-TRANSIENT_CODES = frozenset({20429, 30001, 30003, 30008})
-# Delivery errors in status callbacks (a message accepted, then not delivered).
-UNDELIVERED_TRANSIENT = frozenset({"30001", "30003", "30008", "30010", "30017"})
-UNDELIVERED_OPTED_OUT = frozenset({"21610"})
-UNDELIVERED_PERMANENT = frozenset({"21211", "21612", "21614", "30004", "30005", "30006",
-                                   "30007", "30034"})
+# What a Twilio error code means for us, whether it comes back from the create call or
+# later in a status callback (accepted, then not delivered).
+OPTED_OUT = "opted_out"
+CODE_KINDS: dict[int, str] = {
+    **dict.fromkeys((20429, 30001, 30003, 30008, 30010, 30017), "transient"),
+    21610: OPTED_OUT,  # the recipient replied STOP to the carrier
+    **dict.fromkeys((21211, 21214, 21408, 21612, 21614, 30004, 30005, 30006, 30007, 30034),
+                    "permanent"),  # invalid, unknown, landline, blocked, filtered
+}
 MAX_PACING_WAIT_S = 5.0
 MAX_MEDIA = 10  # Twilio sends at most 10 media per MMS
 
@@ -110,15 +110,9 @@ class TwilioMediaFetcher:
 def undelivered_kind(status: str, error_code: str) -> str | None:
     """What a status callback's failure means for us: ``transient`` (send it again later),
     ``permanent``, ``opted_out``, or None (not a failure, or nothing we can act on)."""
-    if status not in ("undelivered", "failed") or not error_code:
+    if status not in ("undelivered", "failed") or not error_code.isdigit():
         return None
-    if error_code in UNDELIVERED_TRANSIENT:
-        return "transient"
-    if error_code in UNDELIVERED_OPTED_OUT:
-        return "opted_out"
-    if error_code in UNDELIVERED_PERMANENT:
-        return "permanent"
-    return None
+    return CODE_KINDS.get(int(error_code))
 
 
 class TwilioSMS:
@@ -163,10 +157,11 @@ class TwilioSMS:
             message = self.client.messages.create(**params)
         except TwilioRestException as exc:
             code = exc.code
-            if code == OPTED_OUT_CODE:
+            kind = CODE_KINDS.get(code) if isinstance(code, int) else None
+            if kind == OPTED_OUT:
                 raise RecipientOptedOut("recipient unsubscribed", str(code)) from None
-            if code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 429
-                                           and code not in TRANSIENT_CODES):
+            if kind == "permanent" or (kind is None and 400 <= exc.status < 500
+                                       and exc.status != 429):
                 raise PermanentSendError(f"Twilio refused: {code}", str(code)) from None
             raise TransientSendError(f"Twilio {exc.status}", str(code or exc.status)) from None
         except (requests.RequestException, TwilioException) as exc:

@@ -30,6 +30,10 @@ from nlu.entities.extract import extract_entities
 from nlu.entities.windows import extract_windows
 
 SHORT, LONG = 300, 5000
+# Each property runs 300 examples in CI and 5 000 under ``pytest -m long``.
+EXAMPLES = pytest.mark.parametrize("examples", [
+    pytest.param(SHORT, id="short"),
+    pytest.param(LONG, id="long", marks=[pytest.mark.long, pytest.mark.timeout(1800)])])
 TZ = "America/New_York"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo(TZ))
 # The longest values a shipper's event may carry (bot/events.py).
@@ -154,28 +158,18 @@ first_text_inputs = {"name": names, "lang": st.sampled_from(LANGUAGES),
 address_inputs = {"old": addresses, "new": addresses, "lang": st.sampled_from(LANGUAGES)}
 
 
-def test_any_name_in_any_script_keeps_first_texts_within_two_segments():
-    n = _run(first_texts_fit, SHORT, **first_text_inputs)
+@EXAMPLES
+def test_any_name_in_any_script_keeps_first_texts_within_two_segments(examples):
+    n = _run(first_texts_fit, examples, **first_text_inputs)
     print(f"\nfirst texts: {n} names checked, 0 SMS over {MAX_SEGMENTS} segments")
 
 
-def test_any_address_in_any_script_keeps_address_texts_within_two_segments():
-    n = _run(address_texts_fit, SHORT, **address_inputs)
+@EXAMPLES
+def test_any_address_in_any_script_keeps_address_texts_within_two_segments(examples):
+    n = _run(address_texts_fit, examples, **address_inputs)
     print(f"\naddress texts: {n} addresses checked, 0 SMS over {MAX_SEGMENTS} segments")
 
 
-@pytest.mark.long
-@pytest.mark.timeout(1800)
-def test_any_name_keeps_first_texts_within_two_segments_long():
-    n = _run(first_texts_fit, LONG, **first_text_inputs)
-    print(f"\nfirst texts (long): {n} names checked, 0 SMS over {MAX_SEGMENTS} segments")
-
-
-@pytest.mark.long
-@pytest.mark.timeout(1800)
-def test_any_address_keeps_address_texts_within_two_segments_long():
-    n = _run(address_texts_fit, LONG, **address_inputs)
-    print(f"\naddress texts (long): {n} addresses checked, 0 SMS over {MAX_SEGMENTS} segments")
 
 
 def any_sms_fits(text: str, choices: list[str]) -> None:
@@ -195,16 +189,11 @@ any_sms_inputs = {"text": free_text(1600),
                   "choices": st.lists(free_text(40), max_size=4)}
 
 
-def test_any_text_and_choices_render_within_two_segments():
-    n = _run(any_sms_fits, SHORT, **any_sms_inputs)
+@EXAMPLES
+def test_any_text_and_choices_render_within_two_segments(examples):
+    n = _run(any_sms_fits, examples, **any_sms_inputs)
     print(f"\nrender_sms: {n} texts checked, 0 over {MAX_SEGMENTS} segments")
 
-
-@pytest.mark.long
-@pytest.mark.timeout(1800)
-def test_any_text_and_choices_render_within_two_segments_long():
-    n = _run(any_sms_fits, LONG, **any_sms_inputs)
-    print(f"\nrender_sms (long): {n} texts checked, 0 over {MAX_SEGMENTS} segments")
 
 
 # -- the date and time-window parser ------------------------------------------------------
@@ -231,13 +220,8 @@ parser_inputs = {"text": messages, "when": reference_times, "tz": timezones,
                  "lang": st.sampled_from([None, "en", "es"])}
 
 
-def test_date_and_window_parser_never_raises():
-    n = _run(parser_never_raises, SHORT, **parser_inputs)
+@EXAMPLES
+def test_date_and_window_parser_never_raises(examples):
+    n = _run(parser_never_raises, examples, **parser_inputs)
     print(f"\ndate/window parser: {n} messages, 0 exceptions")
 
-
-@pytest.mark.long
-@pytest.mark.timeout(1800)
-def test_date_and_window_parser_never_raises_long():
-    n = _run(parser_never_raises, LONG, **parser_inputs)
-    print(f"\ndate/window parser (long): {n} messages, 0 exceptions")
