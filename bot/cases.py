@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.engine import Engine, Turn
 from bot.events import CLOSING_TYPES, ExceptionEvent
+from bot.insights_facts import case_dimensions
 from bot.links import deep_link, link_key
 from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, ESCALATED, OPEN, RESOLVED, Case, Reply
 from bot.store import now_iso
@@ -93,7 +94,7 @@ class CaseOpener:
         timeline = [("event.received", {"type": event.type, "webhook_id": webhook_id,
                                         "occurred_at": event.occurred_at.isoformat()})]
         if existing is None:
-            timeline.insert(0, ("case.opened", {"type": event.type}))
+            timeline.insert(0, ("case.opened", case_dimensions(case)))
         recipients = [("sms", phone)] if phone else []
         if case.telegram_chat_id is not None:
             recipients.append(("telegram", str(case.telegram_chat_id)))

@@ -49,6 +49,7 @@ from flows.base import (
 from flows.calendar import business_windows
 from flows.messages import LANGUAGES, say
 from flows.registry import FLOWS, SWITCH_INTENTS
+from flows.reschedule import SHOWN as SHOWN_OFFERS
 from nlu.base import NLU, Intent, ParseResult
 
 log = logging.getLogger("doorstep.engine")
@@ -266,6 +267,9 @@ class Engine:
         books them)."""
         turn.conv.flow = name
         offers = self.offers(ctx.case, ctx.now) if name == "reschedule" else []
+        if offers:  # for the insights: was the window booked one of those first shown?
+            turn.timeline.append(("windows.offered", {"windows": [
+                w.start.isoformat() for w in offers[:SHOWN_OFFERS]], "count": len(offers)}))
         self.apply(turn, FLOWS[name].start(ctx, offers, parse), ctx)
 
     def reprompt(self, turn: Turn, prefix: str | None = None) -> None:

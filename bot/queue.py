@@ -219,21 +219,22 @@ class OutboundQueue:
         self.store.link_provider_id(provider_id, outbound.key, pipe)
         if outbound.case_id:
             self.store.append_timeline(outbound.case_id, "message.sent", pipe, key=outbound.key,
-                                       provider_id=provider_id)
+                                       provider_id=provider_id, channel=outbound.channel)
             self.store.publish_case(outbound.case_id, pipe=pipe)
         pipe.execute()
         log.info("sent %s to %s via %s", outbound.key, mask_phone(outbound.to), outbound.channel)
 
     def _suppress(self, outbound: Outbound, reason: str) -> None:
         self.store.update_outbound(outbound.key, status="suppressed")
-        self._timeline(outbound.case_id, "message.suppressed", key=outbound.key, reason=reason)
+        self._timeline(outbound.case_id, "message.suppressed", key=outbound.key, reason=reason,
+                       channel=outbound.channel)
 
     def undeliverable(self, outbound: Outbound, code: str | None, reason: str) -> None:
         """A message failed for good: record it, then fail over or escalate; what neither
         fixes goes to the dead-letter list for staff."""
         self.store.update_outbound(outbound.key, status="failed", error_code=code or "")
         self._timeline(outbound.case_id, "message.failed", key=outbound.key,
-                       error_code=code, reason=reason)
+                       error_code=code, reason=reason, channel=outbound.channel)
         outcome = "no handler"
         if self.undeliverable_handler is not None:
             outcome = self.undeliverable_handler(outbound, code, reason, True)

@@ -19,6 +19,7 @@ from bot.engine import Engine
 from bot.failover import undeliverable
 from bot.idle import idle_check
 from bot.inbox import Inbox
+from bot.insights import Insights
 from bot.media import FileMediaStore, MediaFetcher, MediaIntake
 from bot.playbook import Playbook
 from bot.ports import Sender
@@ -52,6 +53,7 @@ class Runtime:
     sessions: SessionStore
     login_throttle: LoginThrottle
     dead_letters: DeadLetters
+    insights: Insights
 
     def close(self) -> None:
         """Drop this process's Redis connections (the broker keeps its own pool)."""
@@ -91,4 +93,4 @@ def build_runtime(settings: Settings, senders: Callable[[Store], dict[str, Sende
                    inbox, desk, playbook, StaffDirectory(client),
                    SessionStore(client, settings.session_idle_s),
                    LoginThrottle(client, settings.login_max_failures, settings.login_lock_s),
-                   DeadLetters(store, queue))
+                   DeadLetters(store, queue), Insights(store, settings.default_timezone))

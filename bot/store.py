@@ -16,6 +16,7 @@ from typing import Any
 import redis
 
 from bot.errors import BusyConversation
+from bot.insights_facts import CHANGED_KEY, MARK_CHANGED, VERSION_KEY, apply_ops, fold
 from bot.models import ESCALATED, Case, Conversation, Window
 from bot.store_keys import Pipe, key_for, now_iso, optout_hash_key
 from bot.store_outbound import OutboundRecords
@@ -60,6 +61,7 @@ class Store(OutboundRecords):
         self.redis = client
         self._reserve = client.register_script(_RESERVE)
         self._pace = client.register_script(_PACE)
+        self._mark_changed = client.register_script(MARK_CHANGED)
 
     def pipeline(self) -> Pipe:
         return self.redis.pipeline(transaction=True)
@@ -77,10 +79,21 @@ class Store(OutboundRecords):
 
     def append_timeline(self, case_id: str, kind: str, pipe: Pipe | None = None,
                         **data: Any) -> None:
-        """Append one entry to the case's append-only timeline."""
-        target = pipe if pipe is not None else self.redis
+        """Append one entry to the case's append-only timeline, and fold it into the
+        case's insights facts in the same pipeline (``data`` may carry ``at``)."""
+        target = pipe if pipe is not None else self.pipeline()
         entry = {"at": now_iso(), "kind": kind, **data}
         target.rpush(key_for("case", "timeline", tag=case_id), json.dumps(entry))
+        ops = fold(entry)
+        if ops:
+            apply_ops(target, case_id, ops)
+            self.mark_insights_changed(case_id, target)
+        if pipe is None:
+            target.execute()
+
+    def mark_insights_changed(self, case_id: str, pipe: Pipe) -> None:
+        """Tell every process's insights table that this case's facts changed."""
+        self._mark_changed(keys=[VERSION_KEY, CHANGED_KEY], args=[case_id], client=pipe)
 
     def record_event(self, case_id: str | None, kind: str, **data: Any) -> None:
         """Append to a case's timeline and tell open consoles, in one round trip."""
