@@ -61,7 +61,6 @@ class Store(OutboundRecords):
         self.redis = client
         self._reserve = client.register_script(_RESERVE)
         self._pace = client.register_script(_PACE)
-        self._mark_changed = client.register_script(MARK_CHANGED)
 
     def pipeline(self) -> Pipe:
         return self.redis.pipeline(transaction=True)
@@ -93,7 +92,9 @@ class Store(OutboundRecords):
 
     def mark_insights_changed(self, case_id: str, pipe: Pipe) -> None:
         """Tell every process's insights table that this case's facts changed."""
-        self._mark_changed(keys=[VERSION_KEY, CHANGED_KEY], args=[case_id], client=pipe)
+        # EVAL, not EVALSHA: a registered script costs a SCRIPT EXISTS round trip per
+        # pipeline, and a script cache emptied by a Redis restart would drop the mark.
+        pipe.eval(MARK_CHANGED, 2, VERSION_KEY, CHANGED_KEY, case_id)
 
     def record_event(self, case_id: str | None, kind: str, **data: Any) -> None:
         """Append to a case's timeline and tell open consoles, in one round trip."""
