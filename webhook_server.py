@@ -21,6 +21,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.store import Store
 from channels import guards, limits
+from channels import metrics as metrics_endpoint
 from channels.http import init_app
 from channels.sandbox import SandboxOutbox
 from channels.telegram import TelegramClient, TelegramMediaFetcher, TelegramSender
@@ -112,6 +113,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None,
     limits.init_app(app, runtime)  # first: a throttled request costs no parsing at all
     guards.init_app(app, runtime.settings.max_body_bytes)
     init_app(app, runtime)
+    metrics_endpoint.init_app(app, runtime)
     init_console(app)
     return app
 

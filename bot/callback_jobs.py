@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.callbacks import ShipperCallbacks
+from bot.metrics import count_callback
 from bot.store import Store
 
 log = logging.getLogger("doorstep.callbacks")
@@ -46,6 +47,7 @@ def deliver_callback(store: Store, callbacks: ShipperCallbacks | None,
         store.record_event(job.case_id, "callback.skipped", type=job.type,
                            reason="SHIPPER_WEBHOOK_URL is not set")
         store.set_callback_outcome(job.key, "skipped", job.case_id)
+        count_callback("skipped")
         return None
     disabled = store.callbacks_disabled()
     if disabled:
@@ -53,18 +55,21 @@ def deliver_callback(store: Store, callbacks: ShipperCallbacks | None,
         store.add_dead_letter(job.dead_letter(
             f"callbacks disabled: the shipper endpoint answered {disabled.get('status')} Gone"))
         store.record_event(job.case_id, "callback.held", type=job.type)
+        count_callback("held")
         return None
     result = callbacks.post(job.key, job.type, datetime.fromisoformat(job.timestamp), job.data)
     if result.delivered:
         store.set_callback_outcome(job.key, str(result.status), job.case_id)
         store.record_event(job.case_id, "callback.delivered", type=job.type,
                            status=result.status)
+        count_callback("delivered")
         return None
     if result.gone:
         store.set_callback_outcome(job.key, str(result.status), job.case_id)
         store.add_dead_letter(job.dead_letter("the shipper endpoint answered 410 Gone",
                                               status=410))
         store.record_event(job.case_id, "callback.gone", type=job.type, status=result.status)
+        count_callback("gone")
         if store.disable_callbacks({"status": 410, "type": job.type, "case_id": job.case_id}):
             log.error("the shipper endpoint answered 410 Gone: callbacks are disabled until "
                       "a supervisor switches them back on (console, Dead letters)")
@@ -77,10 +82,12 @@ def deliver_callback(store: Store, callbacks: ShipperCallbacks | None,
                            status=result.status)
         log.error("callback %s %s gave up after %d attempts", job.type, job.case_id,
                   attempt + 1)
+        count_callback("failed")
         return None
     # The schedule's delay, stretched by up to 10 % so retries after an outage spread out;
     # never sooner than the shipper's Retry-After.
     delay_s = max(schedule[attempt] * random.uniform(1.0, 1.1), result.retry_after_s or 0)
+    count_callback("retried")
     log.warning("callback %s for %s got %s; retry in %.0fs", job.type, job.case_id,
                 result.status or result.error, delay_s)
     return delay_s

@@ -18,6 +18,7 @@ from bot.asides import carrier_name
 from bot.escalation import is_fallback
 from bot.keywords import keyword_of
 from bot.media import MediaIntake
+from bot.metrics import timed_turn
 from bot.models import (
     AWAITING_CUSTOMER,
     CLOSED_STATUSES,
@@ -97,6 +98,7 @@ class Engine:
         self.escalations = Escalations(self)
 
     # -- inbound turns -----------------------------------------------------
+    @timed_turn
     def handle(self, inbound: Inbound) -> bool:
         """Process one customer message; False when it was a replay and changed nothing."""
         with self.store.conversation_lock(inbound.channel, inbound.sender):

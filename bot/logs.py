@@ -212,5 +212,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json",
 def secret_values(settings: Any) -> list[str]:
     """The secrets in ``settings`` that must never be logged."""
     names = ("events_webhook_secret", "shipper_webhook_secret", "twilio_auth_token",
-             "telegram_bot_token", "telegram_webhook_secret", "rasa_token", "nlu_api_token")
+             "telegram_bot_token", "telegram_webhook_secret", "rasa_token", "nlu_api_token",
+             "metrics_token")
     return [v for v in (getattr(settings, n, None) for n in names) if v]

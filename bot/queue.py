@@ -25,6 +25,7 @@ from dramatiq.middleware import CurrentMessage
 from bot.callback_jobs import CallbackJob, deliver_callback
 from bot.callbacks import ShipperCallbacks
 from bot.errors import PermanentSendError, RecipientOptedOut, SendDeferred, TransientSendError
+from bot.metrics import count_send
 from bot.models import ESCALATED, Inbound, Outbound
 from bot.phones import mask_phone
 from bot.ports import Sender
@@ -105,6 +106,8 @@ class OutboundQueue:
         Returns the POSIX time the job waits for (quiet hours), or None if it runs now.
         """
         delay_ms = self._quiet_delay_ms(outbounds[0])
+        if delay_ms:
+            count_send(outbounds[0].channel, "deferred", len(outbounds))
         pipe = self.store.pipeline()
         for outbound in outbounds:
             self.store.update_outbound(outbound.key, pipe,
@@ -168,6 +171,7 @@ class OutboundQueue:
                 # The sender's pacing budget is spent: this message and the ones after it
                 # come back together (order kept), without using up a retry.
                 wait_ms = int(exc.wait_s * 1000) + random.randint(0, 250)
+                count_send(outbound.channel, "deferred", len(outbounds) - i)
                 self._send.send_with_options(args=([o.key for o in outbounds[i:]],),
                                              delay=wait_ms)
                 return
@@ -186,6 +190,7 @@ class OutboundQueue:
             if self.undeliverable_handler is not None and self.undeliverable_handler(
                     outbound, "opted_out", "opted out on this channel", False) == "failed_over":
                 self.store.update_outbound(outbound.key, status="failed_over")
+                count_send(outbound.channel, "failed_over")
                 return
             self._suppress(outbound, "opted_out")
             return
@@ -209,6 +214,7 @@ class OutboundQueue:
             if _retries() >= self.settings.outbound_max_retries:
                 self.undeliverable(outbound, exc.code, f"{exc} (gave up after retries)")
                 return
+            count_send(outbound.channel, "retried")
             log.warning("send to %s failed (%s), will retry", mask_phone(outbound.to), exc.code)
             if exc.retry_after_s:
                 raise dramatiq.Retry(delay=int(exc.retry_after_s * 1000)) from exc
@@ -222,10 +228,12 @@ class OutboundQueue:
                                        provider_id=provider_id, channel=outbound.channel)
             self.store.publish_case(outbound.case_id, pipe=pipe)
         pipe.execute()
+        count_send(outbound.channel, "sent")
         log.info("sent %s to %s via %s", outbound.key, mask_phone(outbound.to), outbound.channel)
 
     def _suppress(self, outbound: Outbound, reason: str) -> None:
         self.store.update_outbound(outbound.key, status="suppressed")
+        count_send(outbound.channel, "suppressed")
         self._timeline(outbound.case_id, "message.suppressed", key=outbound.key, reason=reason,
                        channel=outbound.channel)
 
@@ -233,6 +241,7 @@ class OutboundQueue:
         """A message failed for good: record it, then fail over or escalate; what neither
         fixes goes to the dead-letter list for staff."""
         self.store.update_outbound(outbound.key, status="failed", error_code=code or "")
+        count_send(outbound.channel, "failed")
         self._timeline(outbound.case_id, "message.failed", key=outbound.key,
                        error_code=code, reason=reason, channel=outbound.channel)
         outcome = "no handler"
@@ -294,6 +303,7 @@ class OutboundQueue:
                 self._timeline(outbound.case_id, "message.redelivery", key=key,
                                error_code=code, delay_s=round(delay))
                 self.resend([key], delay)
+                count_send(outbound.channel, "redelivery")
                 return "redelivery"
             reason = f"undelivered ({code}) after {redeliveries} redeliveries"
         else:

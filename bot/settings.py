@@ -77,6 +77,7 @@ class Settings:
     proxy_hops: int = 0
     twilio_messages_per_second: float = 1.0
     retention_days: int = 90
+    metrics_token: str | None = None
     nlu_backend: str = "embedded"
     nlu_threshold: float = DEFAULT_NLU_THRESHOLD
     nlu_model_dir: Path | None = None

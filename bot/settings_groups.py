@@ -6,6 +6,7 @@ Each reader takes the environment and returns ``Settings`` fields, or raises
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -135,4 +136,24 @@ def reliability_settings(env: Mapping[str, str]) -> dict[str, object]:
             env, "TWILIO_MESSAGES_PER_SECOND", 1.0, "messages per second (0: no pacing)",
             zero_allowed=True),
         "retention_days": whole_number(env, "RETENTION_DAYS", 90, 1),
+        **metrics_settings(env),
     }
+
+
+def metrics_settings(env: Mapping[str, str]) -> dict[str, object]:
+    token = env.get("METRICS_TOKEN") or None
+    if token and not re.fullmatch(r"[\x21-\x7e]{16,}", token):
+        raise ConfigError("METRICS_TOKEN must be at least 16 printable ASCII characters "
+                          "without spaces, e.g. from `openssl rand -hex 24`")
+    # prometheus_client's own variable (it reads it itself): a directory it cannot write
+    # would fail the first count of every process, so it is checked here, at start.
+    shared = env.get("PROMETHEUS_MULTIPROC_DIR")
+    if shared:
+        try:
+            Path(shared).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            raise ConfigError("PROMETHEUS_MULTIPROC_DIR must be a directory this process can "
+                              f"create or write, got {shared!r}") from None
+        if not os.access(shared, os.W_OK):
+            raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR {shared!r} is not writable")
+    return {"metrics_token": token}

@@ -111,6 +111,9 @@ class OutboundRecords:
         raws = self.redis.hmget(key_for("deadletter"), ids)
         return [json.loads(r) for r in raws if r]
 
+    def dead_letter_count(self) -> int:
+        return int(self.redis.zcard(key_for("deadletter", "order")))
+
     def dead_letter(self, item_id: str) -> dict[str, Any] | None:
         raw = self.redis.hget(key_for("deadletter"), item_id)
         return json.loads(raw) if raw else None

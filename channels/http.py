@@ -13,6 +13,7 @@ from bot.errors import BusyConversation, EventError
 from bot.events import parse_event
 from bot.runtime import Runtime
 from channels import nlu_api
+from channels.metrics import note
 from channels.telegram import SECRET_HEADER, WEBHOOK_PATH, parse_update, secret_matches
 from channels.twilio_sms import EMPTY_TWIML, TwilioSignature, parse_inbound, undelivered_kind
 
@@ -64,6 +65,8 @@ def events() -> tuple[Response, int]:
     except EventError as exc:
         return error(422, exc.message, field=exc.field)
     outcome = rt.opener.receive(webhook_id, event, phone)
+    if outcome.duplicate:
+        note("replay")
     log.info("event %s (%s): case %s%s", webhook_id, event.type, outcome.case_id,
              " (replay)" if outcome.duplicate else "")
     body: dict[str, Any] = {"case_id": outcome.case_id, "duplicate": outcome.duplicate}
@@ -93,9 +96,10 @@ def twilio_sms() -> tuple[Response | str, int, dict[str, str]] | tuple[Response,
         if inbound.media:
             # Downloading photos can take seconds: a worker does it, Twilio gets its answer.
             runtime().queue.receive(inbound)
-        else:
-            runtime().engine.handle(inbound)
+        elif not runtime().engine.handle(inbound):
+            note("replay")
     except BusyConversation:
+        note("busy")
         return error(503, "conversation busy, retry")
     return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
 
@@ -117,8 +121,10 @@ def telegram_webhook() -> tuple[Response, int]:
     except ValueError as exc:
         return error(400, str(exc))
     if inbound is None:
+        note("ignored")
         return jsonify({"ok": True, "ignored": True}), 200
     if not rt.store.claim_update("telegram", str(update_id)):
+        note("replay")
         return jsonify({"ok": True, "duplicate": True}), 200
     try:
         rt.queue.receive(inbound)

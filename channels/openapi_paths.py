@@ -1,8 +1,9 @@
 """The OpenAPI description of what ``channels/`` serves, added to ``/api/openapi.json``.
 
 ``/events`` (its body schema generated from :class:`bot.events.ExceptionEvent`), the
-Twilio and Telegram webhooks, the NLU endpoint, ``/healthz`` and ``/readyz``; and under
-the document's top-level ``webhooks``, the signed callbacks Doorstep posts to the shipper.
+Twilio and Telegram webhooks, the NLU endpoint, ``/healthz``, ``/readyz`` and ``/metrics``;
+and under the document's top-level ``webhooks``, the signed callbacks Doorstep posts to the
+shipper.
 Every status code, content type and header here is one the server really uses.
 """
 
@@ -203,6 +204,13 @@ def _health() -> dict[str, dict[str, Any]]:
         "/readyz": {"get": _op("Readiness: Redis answers.", {
             **_json_ok(200, "Ready.", ready),
             **_json_ok(503, "Redis is unavailable (names the error).", ready)}, (), "meta")},
+        "/metrics": {"get": _op(
+            "Prometheus metrics (text format 0.0.4).",
+            {"200": {"description": "Every metric; figures Redis could not give are left out "
+                                    "and doorstep_metrics_redis_up is 0.",
+                     "content": {"text/plain": {"schema": STRING}}}}, (401,), "meta",
+            description="Open when METRICS_TOKEN is unset; otherwise send "
+                        "`Authorization: Bearer <METRICS_TOKEN>`.")},
     }
 
 

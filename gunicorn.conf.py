@@ -1,0 +1,28 @@
+"""Gunicorn settings for Doorstep's web processes (read from the working directory).
+
+Only what Prometheus' multi-process mode needs; workers, threads and the bind address stay
+on the command line (see README, "Deploying"). With ``PROMETHEUS_MULTIPROC_DIR`` set in
+the environment of gunicorn and of every ``doorstep worker``, each process writes its
+counts there and ``/metrics`` sums them. Empty the directory before starting the whole
+set (not when restarting one part): files of processes that are gone are still summed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def on_starting(server: Any) -> None:
+    """Create the metrics directory if it is missing (prometheus_client needs it)."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges (its counters stay in the sums, as they should)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
