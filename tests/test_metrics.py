@@ -6,6 +6,7 @@ multi-process proof runs real gunicorn with two workers sharing PROMETHEUS_MULTI
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,11 +27,12 @@ from bot.errors import ConfigError
 from bot.metrics import RedisGauges, exposition
 from bot.settings import load_settings
 from fakes.telegram_updates import text_update
-from support import System, failed_event, free_port
+from support import System, failed_event, free_port, signed_headers, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 TOKEN = "metrics-token-" + "x" * 20
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def parse(text: str) -> Samples:
@@ -195,42 +197,66 @@ def test_bad_metrics_settings_are_refused_at_start(tmp_path, name, bad):
                        if "/" in bad else bad}, read_dotenv=False)
 
 
-def test_gunicorn_workers_counts_are_summed(redis_url, redis_client, tmp_path):
+def test_gunicorn_workers_and_a_queue_worker_are_summed(redis_url, redis_client, twilio_api,
+                                                       tmp_path):
     port, prom = free_port(), tmp_path / "prometheus"
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TWILIO_", "SHIPPER_", "REDIS_URL", "PROMETHEUS_"))}
     env.update(REDIS_URL=redis_url, DOORSTEP_DATA_DIR=str(tmp_path / "data"), PUBLIC_URL=url,
-               EVENTS_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-               RATE_LIMIT_EVENTS="off", PROMETHEUS_MULTIPROC_DIR=str(prom))
-    log = (tmp_path / "gunicorn.log").open("ab")
+               EVENTS_WEBHOOK_SECRET=SECRET, QUIET_HOURS="off", RATE_LIMIT_EVENTS="off",
+               TWILIO_ACCOUNT_SID=twilio_api.account_sid, TWILIO_FROM_NUMBER="+15005550006",
+               TWILIO_AUTH_TOKEN=twilio_api.auth_token, TWILIO_API_BASE_URL=twilio_api.url,
+               TWILIO_MESSAGES_PER_SECOND="0", PROMETHEUS_MULTIPROC_DIR=str(prom))
+    log = (tmp_path / "procs.log").open("ab")
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
                             "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
                             "webhook_server:create_app()"], cwd=ROOT, env=env, stdout=log,
                            stderr=log)
+    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, stdout=log,
+                              stderr=log)
     try:
-        _wait_ready(url, tmp_path / "gunicorn.log")
+        _wait_ready(url, tmp_path / "procs.log")
 
         def unsigned_event(_: int) -> int:  # a new connection each: either worker may take it
             return requests.post(url + "/events", json={}, timeout=10).status_code
+
+        def web_pids() -> set[str]:
+            pids = {path.stem.split("_")[-1] for path in prom.glob("counter_*.db")}
+            return pids - {str(worker.pid)}
 
         sent = 0
         with ThreadPoolExecutor(8) as pool:
             for _ in range(20):  # until both workers have counted some (nearly always at once)
                 assert set(pool.map(unsigned_event, range(16))) == {401}
                 sent += 16
-                if len(list(prom.glob("counter_*.db"))) == 2:
+                if len(web_pids()) == 2:
                     break
-        assert len(list(prom.glob("counter_*.db"))) == 2, "one worker took every request"
-        samples = parse(requests.get(url + "/metrics", timeout=10).text)
+        assert len(web_pids()) == 2, "one gunicorn worker took every request"
+        # The first texts of a case are sent, and counted, by the queue worker process.
+        body = json.dumps(failed_event())
+        assert requests.post(url + "/events", data=body, headers=signed_headers(SECRET, body),
+                             timeout=10).status_code == 202
+        twilio_api.wait_for_messages(2, timeout=20)
+
+        def after_two_sends() -> Samples | None:
+            got = parse(requests.get(url + "/metrics", timeout=10).text)
+            sends = value(got, "doorstep_outbound_messages_total", channel="sms", status="sent")
+            return got if sends == 2 else None
+
+        samples = wait_for("the queue worker's two sends in /metrics", after_two_sends)
         assert value(samples, "doorstep_webhook_requests_total", endpoint="events",
                      outcome="unauthorized") == sent
+        assert value(samples, "doorstep_webhook_requests_total", endpoint="events",
+                     outcome="accepted") == 1
     finally:
-        web.send_signal(signal.SIGTERM)
-        try:
-            web.wait(20)
-        except subprocess.TimeoutExpired:
-            web.kill()
+        for proc in (web, worker):
+            proc.send_signal(signal.SIGTERM)
+        for proc in (web, worker):
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _wait_ready(url: str, log: Path) -> None:
