@@ -16,13 +16,14 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 
 
 def init_app(app: Any) -> None:
     """Register the console's blueprints (the runtime is already in ``app.extensions``)."""
-    from console import api, auth, deadletters, simulator, stream, views
+    from console import api, auth, deadletters, insights, simulator, stream, views
 
     auth.init_app(app)
     app.after_request(_security_headers)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(deadletters.bp)
+    app.register_blueprint(insights.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(simulator.bp)
