@@ -25,6 +25,7 @@ Definitions (also in the README):
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterator
@@ -46,7 +47,10 @@ from bot.insights_facts import (
 from bot.insights_table import FactTable
 from bot.store import Store, key_for
 
+log = logging.getLogger("doorstep.insights")
+
 TOP = 10
+EARLIEST = date(2000, 1, 1)  # no parcel Doorstep handled opened before this
 FETCH_BATCH = 2000
 
 
@@ -94,8 +98,10 @@ class Filters:
             return tuple(sorted({v.strip() for raw in values for v in raw.split(",")
                                  if v.strip()}))
         end = day("to", today)
-        return cls(day("from", end - timedelta(days=default_days - 1)), end, many("type"),
-                   tuple(c.lower() for c in many("carrier")))
+        if end < EARLIEST:
+            raise ValueError(f"'to' must not be before {EARLIEST.isoformat()}")
+        start = day("from", max(EARLIEST, end - timedelta(days=default_days - 1)))
+        return cls(start, end, many("type"), tuple(c.lower() for c in many("carrier")))
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(),
@@ -111,6 +117,18 @@ class Insights:
         self.table = FactTable(self.tz)
         self._version = 0
         self._lock = threading.Lock()
+
+    def warm_up(self) -> threading.Thread:
+        """Load the table in the background (a first read of 100 000 cases takes seconds),
+        so a supervisor's first page view does not wait for it."""
+        def load() -> None:
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 - Redis not up yet: the first read loads it
+                log.warning("insights: could not load the figures at start", exc_info=True)
+        thread = threading.Thread(target=load, name="insights-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def today(self) -> date:
         return datetime.now(UTC).astimezone(self.tz).date()
@@ -233,14 +251,16 @@ class Insights:
 
     # -- export ------------------------------------------------------------------
     def rows(self, filters: Filters) -> Iterator[dict[str, Any]]:
-        """One dict per case in ``filters``, oldest first (the CSV export)."""
+        """One dict per case in ``filters``, oldest first (the CSV export), built one at a
+        time from a copy of the selected rows, so the table stays free meanwhile."""
         self.refresh()
         with self._lock:
             picked = self.table.select(filters.start.toordinal(), filters.end.toordinal(),
                                        filters.types, filters.carriers)
             picked = picked[np.argsort(self.table.col("opened")[picked], kind="stable")]
-            found = [self.table.row(int(i)) for i in picked]
-        yield from found
+            copy = self.table.snapshot(picked)
+        for i in range(len(copy)):
+            yield copy.row(i)
 
 
 def rebuild_facts(store: Store) -> int:

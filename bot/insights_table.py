@@ -130,6 +130,16 @@ class FactTable:
             mask &= np.isin(self.col("carrier"), [self.code("carrier", c) for c in carriers])
         return np.flatnonzero(mask)
 
+    def snapshot(self, rows: np.ndarray) -> FactTable:
+        """A copy of ``rows`` only (in that order), to read while this table changes."""
+        copy = FactTable.__new__(FactTable)
+        copy.tz, copy.vocab = self.tz, self.vocab
+        copy.labels = {d: list(labels) for d, labels in self.labels.items()}
+        copy.ids = [self.ids[int(i)] for i in rows]
+        copy.index = {}
+        copy.cols = {name: col[rows] for name, col in self.cols.items()}
+        return copy
+
     def row(self, i: int) -> dict[str, Any]:
         """One case as the CSV export shows it."""
         c = self.cols
