@@ -15,6 +15,8 @@ import click
 
 from bot.cli_customer import customer as customer_group
 from bot.cli_customer import retention as retention_group
+from bot.cli_demo import demo as demo_group
+from bot.cli_demo import insights as insights_group
 from bot.cli_nlu import nlu as nlu_group
 from bot.cli_staff import staff as staff_group
 from bot.cli_telegram import telegram as telegram_group
@@ -215,6 +217,8 @@ cli.add_command(telegram_group, name="telegram")
 cli.add_command(staff_group, name="staff")
 cli.add_command(customer_group, name="customer")
 cli.add_command(retention_group, name="retention")
+cli.add_command(demo_group, name="demo")
+cli.add_command(insights_group, name="insights")
 
 
 def main(argv: list[str] | None = None) -> None:
