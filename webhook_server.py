@@ -16,16 +16,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.logs import configure_logging, secret_values
 from bot.media import MediaFetcher
+from bot.models import WEB
 from bot.ports import Sender
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.store import Store
-from channels import guards, limits
+from channels import guards, limits, tracking
 from channels import metrics as metrics_endpoint
 from channels.http import init_app
 from channels.sandbox import SandboxOutbox
 from channels.telegram import TelegramClient, TelegramMediaFetcher, TelegramSender
 from channels.twilio_sms import TwilioMediaFetcher, TwilioSMS
+from channels.web import WebSender, WebUploads
 from console import init_app as init_console
 from nlu.base import NLU
 from nlu.embedded import EmbeddedNLU
@@ -43,11 +45,12 @@ def telegram_client(settings: Settings) -> TelegramClient:
 
 
 def sender_factory(settings: Settings) -> Callable[[Store], dict[str, Sender]]:
-    """Twilio when credentials are set, else the sandbox outbox; Telegram when set up."""
+    """Twilio when credentials are set, else the sandbox outbox; Telegram when set up; the
+    tracking page's recorder."""
     def build(store: Store) -> dict[str, Sender]:
         sms: Sender = TwilioSMS(settings, store) if settings.twilio_enabled \
             else SandboxOutbox(store)
-        senders = {"sms": sms}
+        senders = {"sms": sms, WEB: WebSender()}  # web: the tracking page's replies
         if settings.telegram_enabled:
             senders["telegram"] = TelegramSender(telegram_client(settings), store)
         return senders
@@ -56,7 +59,7 @@ def sender_factory(settings: Settings) -> Callable[[Store], dict[str, Sender]]:
 
 def media_fetchers(settings: Settings) -> dict[str, MediaFetcher]:
     """How each configured channel downloads the photos customers send."""
-    fetchers: dict[str, MediaFetcher] = {}
+    fetchers: dict[str, MediaFetcher] = {WEB: WebUploads()}  # photos posted to the page
     if settings.twilio_enabled:
         fetchers["sms"] = TwilioMediaFetcher(settings)
     if settings.telegram_enabled:
@@ -113,6 +116,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None,
     limits.init_app(app, runtime)  # first: a throttled request costs no parsing at all
     guards.init_app(app, runtime.settings.max_body_bytes)
     init_app(app, runtime)
+    tracking.init_app(app, runtime)
     metrics_endpoint.init_app(app, runtime)
     init_console(app)
     runtime.insights.warm_up()  # the first insights page should not wait for the load

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.engine import Engine, Turn
 from bot.events import CLOSING_TYPES, ExceptionEvent
 from bot.insights_facts import case_dimensions
-from bot.links import deep_link, link_key
+from bot.links import deep_link, link_key, tracking_url
 from bot.models import AWAITING_CUSTOMER, CLOSED_STATUSES, ESCALATED, OPEN, RESOLVED, Case, Reply
 from bot.store import now_iso
+from flows import tracking_texts  # noqa: F401  (registers the tracking texts)
 from flows.messages import language_of, parcel_ref, say
 from flows.registry import flow_for_case
 
@@ -117,8 +118,7 @@ class CaseOpener:
             turn = Turn(case=case, conv=conv, timeline=timeline, case_index=recipients)
             self.engine.start_flow(turn, flow_for_case(case),
                                    self.engine.context(case, conv.language))
-            if channel[0] == "sms":  # a carrier rule: the first text says how to opt out
-                turn.replies.append(Reply(say(conv.language, "stop_hint")))
+            self._add_tracking_link(turn, channel[0], case.id)
             link = self.telegram_link(case.id) if channel[0] == "sms" and existing is None \
                 and self._invite(event) else None
             if link:
@@ -126,6 +126,20 @@ class CaseOpener:
             self.store.set_open_case(case.carrier, case.tracking_number, case.id)
             self.engine.commit(turn, key_base=f"event:{webhook_id}", proactive=True)
         return case.id
+
+    def _add_tracking_link(self, turn: Turn, channel: str, case_id: str) -> None:
+        """The case's tracking link in its first message: on SMS in the opt-out line (a
+        carrier rule: the first text says how to opt out), so it costs no extra text; on
+        Telegram as the first message's last line."""
+        lang = turn.conv.language
+        link = tracking_url(self.settings, case_id)
+        if channel == "sms":
+            turn.replies.append(Reply(say(lang, "tracking.stop_hint", link=link) if link
+                                      else say(lang, "stop_hint")))
+        elif link and turn.replies:
+            first = turn.replies[0]
+            turn.replies[0] = replace(first, text=first.text + "\n\n"
+                                      + say(lang, "tracking.line", link=link))
 
     def _while_escalated(self, case: Case, timeline: list[tuple[str, dict]],
                          recipients: list[tuple[str, str]], webhook_id: str) -> str:

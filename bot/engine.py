@@ -24,6 +24,7 @@ from bot.models import (
     CLOSED_STATUSES,
     ESCALATED,
     RESOLVED,
+    WEB,
     Case,
     Conversation,
     Inbound,
@@ -384,8 +385,9 @@ class Engine:
         if turn.escalated and case is not None and case.handoff:
             self.dispatcher.check_overdue(case.id, case.handoff["waiting_since"],
                                           self.settings.escalation_overdue_s)
+        # The tracking page ("web") has no timers: the customer's own channel reminds them.
         if case is not None and conv is not None and case.status == AWAITING_CUSTOMER \
-                and conv.case_id == case.id:
+                and conv.case_id == case.id and conv.channel != WEB:
             stage = "expire" if conv.reminded else "remind"
             delay = self.settings.expire_after_s if conv.reminded else \
                 self.settings.reminder_after_s

@@ -19,8 +19,10 @@ from __future__ import annotations
 import statistics
 from typing import TYPE_CHECKING, Any
 
-from bot.models import ESCALATED, Case, Reply
+from bot.links import tracking_url
+from bot.models import ESCALATED, WEB, Case, Reply
 from bot.store import now_iso
+from flows import tracking_texts  # noqa: F401  (registers the tracking texts)
 from flows.damage_words import NEGATORS, _find
 from flows.messages import add_texts, say
 from flows.registry import FLOWS
@@ -195,8 +197,13 @@ class Escalations:
         turn.callbacks.append(("case.escalated", {"reason": reason, "summary": summary}))
         turn.escalated = True
         busy = online == 0 or minutes > 15
-        turn.replies.append(Reply(say(lang, "escalation.eta_busy" if busy else "escalation.eta",
-                                      eta=eta_text(lang, minutes))))
+        text = say(lang, "escalation.eta_busy" if busy else "escalation.eta",
+                   eta=eta_text(lang, minutes))
+        link = tracking_url(self.settings, case.id) \
+            if turn.conv is not None and turn.conv.channel != WEB else None
+        if link:  # where the customer can see the case while they wait
+            text += " " + say(lang, "tracking.follow", link=link)
+        turn.replies.append(Reply(text))
 
     def summary(self, turn: Turn, case: Case, collected: dict[str, Any]) -> dict[str, Any]:
         """What a person needs first: the exception, what the bot collected, the last

@@ -13,6 +13,8 @@ def keyword_of(channel: str, text: str) -> str | None:
     """STOP/START/HELP on SMS (carrier keywords); ``/stop`` and ``/help`` on Telegram."""
     if channel == "sms":
         return sms_keyword(text)
+    if channel != "telegram":
+        return None  # the tracking page: no opt-out there, and HELP is on the page
     word = text.strip().split("@")[0].lower()
     return TELEGRAM_COMMANDS.get(word)
 

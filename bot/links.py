@@ -1,9 +1,16 @@
-"""Signed deep-link tokens: ``https://t.me/<bot>?start=<token>`` names one case.
+"""Signed link tokens that name one case: Telegram deep links and tracking-page links.
 
 A token is the case id's 8 random bytes and a 12-byte HMAC-SHA256 tag, base64url
 (27 characters, within Telegram's 64-character ``start`` limit and alphabet). It
-reveals nothing by itself and cannot be forged without the key. It works as long as
-the case is open: the engine refuses tokens for closed cases.
+reveals nothing by itself and cannot be forged without the key.
+
+* ``https://t.me/<bot>?start=<token>`` (key :func:`link_key`) works as long as the
+  case is open: the engine refuses tokens for closed cases.
+* ``PUBLIC_URL/t/<token>`` (key :func:`tracking_key`), the customer's tracking page,
+  works while the case is open and shows its outcome for ``TRACKING_LINK_DAYS`` after.
+
+Both keys are derived from ``EVENTS_WEBHOOK_SECRET`` with different labels, so a deep-link
+token is not a tracking token, nor the other way round.
 """
 
 from __future__ import annotations
@@ -12,6 +19,10 @@ import base64
 import hashlib
 import hmac
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 _CASE_ID = re.compile(r"cs_([0-9a-f]{16})")
 _TAG_BYTES = 12
@@ -20,6 +31,12 @@ _TAG_BYTES = 12
 def link_key(events_secret: str) -> bytes:
     """The signing key, derived from ``EVENTS_WEBHOOK_SECRET`` (one secret fewer to manage)."""
     return hmac.new(events_secret.encode(), b"doorstep telegram deep links v1",
+                    hashlib.sha256).digest()
+
+
+def tracking_key(events_secret: str) -> bytes:
+    """The tracking-page signing key: the same secret, another label (domain separation)."""
+    return hmac.new(events_secret.encode(), b"doorstep tracking links v1",
                     hashlib.sha256).digest()
 
 
@@ -51,3 +68,16 @@ def case_from_token(token: str, key: bytes) -> str | None:
 
 def deep_link(username: str, case_id: str, key: bytes) -> str:
     return f"https://t.me/{username}?start={link_token(case_id, key)}"
+
+
+def tracking_link(public_url: str, case_id: str, key: bytes) -> str:
+    """``PUBLIC_URL/t/<token>``: the customer's tracking page for ``case_id``."""
+    return f"{public_url.rstrip('/')}/t/{link_token(case_id, key)}"
+
+
+def tracking_url(settings: Settings, case_id: str) -> str | None:
+    """The tracking link to put in a message about ``case_id``; None with
+    ``TRACKING_LINKS=off``."""
+    if not settings.tracking_links:
+        return None
+    return tracking_link(settings.public_url, case_id, tracking_key(settings.events_webhook_secret))

@@ -5,8 +5,9 @@ redaction here catches what slips through, from our code and from libraries alik
 (every record reaches the root handler): phone-number-looking digits are masked to
 their last four, known secret values and token-shaped strings (Telegram bot tokens in
 httpx's request lines, ``whsec_`` keys, ``Bearer``/``Basic`` credentials, passwords in
-URLs) become ``[secret]``, and query strings of URLs and request lines are dropped (a
-console search for a name would otherwise land in an access log).
+URLs) become ``[secret]``, tracking-page tokens (``/t/<token>``) become ``[token]``,
+and query strings of URLs and request lines are dropped (a console search for a name
+would otherwise land in an access log).
 
 Libraries that log request payloads at INFO or DEBUG (python-telegram-bot, httpx,
 Twilio's HTTP client, urllib3, Dramatiq, which prints job arguments) are held at
@@ -38,6 +39,8 @@ _TOKENS = [
     (re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"), SECRET),
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1 " + SECRET),
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@", re.I), r"\1" + SECRET + "@"),
+    # A tracking-page path holds the page's only credential: /t/<token> (access logs).
+    (re.compile(r"(/t/)[^\s?#\"'<>/]+"), r"\1[token]"),
 ]
 _QUERY = re.compile(r"((?:\b[a-z][a-z0-9+.-]*://|(?<=[\s\"'])/)[^\s?#\"'<>]*)\?[^\s#\"'<>]+",
                     re.I)

@@ -13,6 +13,8 @@ RESOLVED = "resolved"
 ESCALATED = "escalated"
 EXPIRED = "expired"
 CLOSED_STATUSES = frozenset({RESOLVED, EXPIRED})
+# The customer tracking page's channel: its conversation is ("web", case id).
+WEB = "web"
 
 
 @dataclass(frozen=True)

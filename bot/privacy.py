@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.media import FileMediaStore
-from bot.models import CLOSED_STATUSES, EXPIRED, Case
+from bot.models import CLOSED_STATUSES, EXPIRED, WEB, Case
 from bot.store import Store, key_for, now_iso
 from bot.store_keys import optout_hash_key
 
@@ -175,8 +175,9 @@ class Privacy:
             media.append({"id": media_id, "held": held is not None,
                           "content_type": held[1] if held else None,
                           "size": len(held[0]) if held else None})
+        web = self.redis.get(key_for("conv", tag=f"{WEB}:{case.id}"))
         return {"case": case.to_dict(), "timeline": timeline, "outbound": outbound,
-                "media": media}
+                "media": media, "tracking_page_conversation": json.loads(web) if web else None}
 
     # -- forget ------------------------------------------------------------------
     def forget(self, phone: str) -> tuple[bool, Erased]:
@@ -331,6 +332,9 @@ class Privacy:
             pipe.srem(key_for("recipient", tag=f"{channel}:{address}"), case_id)
             erased.index_entries += 1
         pipe.delete(key_for("callback", "payloads", tag=case_id))  # callbacks not yet sent
+        # The tracking page's conversation (its flow state may hold a typed address).
+        erased.conversations += int(self.redis.exists(key_for("conv", tag=f"{WEB}:{case_id}")))
+        pipe.delete(key_for("conv", tag=f"{WEB}:{case_id}"))
         self.store.append_timeline(case_id, "privacy.erased", pipe, why=why)
         self.store.publish_case(case_id, anon.status, pipe)
         pipe.execute()

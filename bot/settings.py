@@ -33,6 +33,7 @@ from bot.settings_groups import (
     reliability_settings,
     service_settings,
     telegram_settings,
+    tracking_settings,
 )
 
 GENERATED_ENV = "generated.env"
@@ -90,6 +91,9 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_bot_username: str | None = None
     telegram_invite_in_sms: bool = False
+    tracking_links: bool = True
+    tracking_link_days: int = 7
+    rate_limit_tracking: str | None = "60/minute"
     service_area: tuple[str, ...] = ()
     pickup_points: tuple[tuple[str, str], ...] = ()
     damage_value_limit: float | None = None
@@ -275,6 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         **service_settings(env),  # type: ignore[arg-type]
         **console_settings(env),  # type: ignore[arg-type]
         **reliability_settings(env),  # type: ignore[arg-type]
+        **tracking_settings(env),  # type: ignore[arg-type]
         data_dir=data_dir,
         public_url=http_url("PUBLIC_URL", env.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
         events_webhook_secret=_events_secret(env, data_dir, generate_secret),

@@ -1,4 +1,5 @@
-"""The settings of one concern each: NLU, Telegram, service area, console, reliability.
+"""The settings of one concern each: NLU, Telegram, tracking page, service area, console,
+reliability.
 
 Each reader takes the environment and returns ``Settings`` fields, or raises
 :class:`~bot.errors.ConfigError` naming the variable.
@@ -65,6 +66,14 @@ def telegram_settings(env: Mapping[str, str]) -> dict[str, object]:
                                           env.get("TELEGRAM_API_BASE_URL")
                                           or "https://api.telegram.org"),
             "telegram_bot_username": username, "telegram_invite_in_sms": invite}
+
+
+def tracking_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The customer tracking page: links in messages, how long a closed case's page lasts,
+    and how many posts one address may make to it."""
+    return {"tracking_links": on_off(env, "TRACKING_LINKS", True),
+            "tracking_link_days": whole_number(env, "TRACKING_LINK_DAYS", 7, 0),
+            "rate_limit_tracking": rate_limit(env, "RATE_LIMIT_TRACKING", "60/minute")}
 
 
 def service_settings(env: Mapping[str, str]) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Rate limits per source address on ``/events`` and the Twilio and Telegram webhooks.
+"""Rate limits per source address on ``/events``, the Twilio and Telegram webhooks, and
+the tracking page's posts (``POST /t/<token>``).
 
 Flask-Limiter counts in the runtime's own Redis (same connection pool, keys under
 ``ds:ratelimit``), so every web process shares one budget per source. The check runs in
@@ -26,6 +27,7 @@ from bot.store import key_for
 
 LIMITED_WEBHOOKS = ("doorstep.twilio_sms", "doorstep.twilio_status", "doorstep.telegram_webhook")
 EVENTS_ENDPOINT = "doorstep.events"
+TRACKING_ENDPOINT = "tracking.take"  # POST /t/<token>: a customer's answer or action
 
 
 def storage_uri(redis_url: str) -> str:
@@ -39,6 +41,7 @@ def rates_by_endpoint(rt: Runtime) -> dict[str, str]:
     """Map each limited endpoint to its limit string (endpoints whose limit is off are absent)."""
     rates: dict[str, str | None] = {EVENTS_ENDPOINT: rt.settings.rate_limit_events}
     rates |= dict.fromkeys(LIMITED_WEBHOOKS, rt.settings.rate_limit_webhooks)
+    rates[TRACKING_ENDPOINT] = rt.settings.rate_limit_tracking
     return {endpoint: rate for endpoint, rate in rates.items() if rate}
 
 
@@ -59,6 +62,7 @@ def init_app(app: Flask, rt: Runtime) -> Limiter | None:
     )
     limiter.request_filter(lambda: request.endpoint not in rates)
     limiter.init_app(app)
+    app.extensions["doorstep.limiter"] = limiter
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded) -> tuple[Response, int, dict[str, str]]:
@@ -68,6 +72,12 @@ def init_app(app: Flask, rt: Runtime) -> Limiter | None:
                 429, {"Retry-After": str(_retry_after(limiter))})
 
     return limiter
+
+
+def retry_after(app: Flask) -> int:
+    """Whole seconds until the limit this request breached lets one through (at least 1)."""
+    limiter = app.extensions.get("doorstep.limiter")
+    return _retry_after(limiter) if limiter is not None else 1
 
 
 def _retry_after(limiter: Limiter) -> int:

@@ -54,7 +54,9 @@ def test_the_eta_comes_from_live_queue_figures(system, customer):
     customer.offered()
     customer.say("I want to speak to a human")
     customer.reply()
-    assert customer.reply() == "Someone usually replies within about 4 minutes."
+    eta = customer.reply()
+    assert eta.startswith("Someone usually replies within about 4 minutes. Follow your case "
+                          f"here: {system.settings.public_url}/t/"), eta
 
 
 def test_two_messages_the_bot_cannot_read_in_a_row_go_to_a_person(system, customer):
