@@ -1,10 +1,10 @@
-"""``python -m bench nlu``: run a benchmark and print its figures."""
+"""``python -m bench nlu|insights``: run a benchmark and print its figures."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import nlu_latency
+from bench import insights, nlu_latency
 
 
 def main() -> None:
@@ -12,9 +12,16 @@ def main() -> None:
     sub = parser.add_subparsers(dest="name", required=True)
     nlu = sub.add_parser("nlu", help="NLU parse latency, training and load time, memory")
     nlu.add_argument("--rounds", type=int, default=5, help="Passes over the test messages.")
+    ins = sub.add_parser("insights", help="Insights at scale: seeding, figures, CSV, the page "
+                         "over HTTP, what recording adds to a turn")
+    ins.add_argument("--cases", type=int, default=100_000, help="Synthetic cases to seed.")
+    ins.add_argument("--runs", type=int, default=20, help="Timed runs per figure.")
+    ins.add_argument("--workers", type=int, default=1, help="Processes seeding at once.")
     args = parser.parse_args()
     if args.name == "nlu":
         nlu_latency.run(args.rounds)
+    elif args.name == "insights":
+        insights.run(args.cases, args.runs, args.workers)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
 
     from bot.broker import start_worker
     from bot.demo import DEMO_SHIPPER_PATH, SANDBOX_ONLY, demo_banner, prepare_demo
+    from bot.demo_seed import seed_demo_once
     from bot.redis_server import stop_embedded_redis
     from bot.retention import start_sweeper
     from webhook_server import build, create_app
@@ -63,6 +64,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
             shipper_webhook_secret=generated_secret())
     runtime = build(settings)
     info = prepare_demo(runtime) if demo else None
+    seeded = seed_demo_once(runtime.store, settings) if demo else None
     app = create_app(runtime=runtime)
     # Listen before the workers start: their first jobs may call this server (--demo's
     # stand-in shipper), and a bound socket queues those requests until it serves.
@@ -76,6 +78,9 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         for line in demo_banner(info, f"http://{shown}:{server.effective_port}"):
             click.echo(line, err=True)
+        if seeded is not None:
+            click.echo(f"Insights:  {seeded.cases} closed demo cases over the last 90 days "
+                       f"(/console/insights; more with `doorstep demo seed`)", err=True)
 
     def stop(*_: object) -> None:
         server.close()

@@ -65,6 +65,9 @@ STATES = (("NY", "America/New_York", ("212", "718", "917"), 16),
           ("CA", "America/Los_Angeles", ("213", "415", "619"), 16),
           ("WA", "America/Los_Angeles", ("206",), 5))
 PLACES = 36
+DEMO_COUNT = 2000  # about two seconds at ``serve --demo`` start
+MAX_CASES_FOR_DEMO_SEED = 10  # the demo's own sample cases, not a store in use
+DEMO_SEEDED_KEY = key_for("demo", "insights_seeded")
 WEEKDAY = (1.3, 1.2, 1.1, 1.05, 1.0, 0.55, 0.2)  # Monday first: the weekend's parcels wait
 STORM = (2.6, 2.1, 1.4)  # volume on the storm's three days
 
@@ -216,6 +219,16 @@ def _seed_batch(start: int) -> tuple[int, Counter[str]]:
         tally[closed_by(story.resolution) if case.status == "resolved" else "expiry"] += 1
     pipe.execute()
     return entries, tally
+
+
+def seed_demo_once(store: Store, settings: Settings, count: int = DEMO_COUNT) -> SeedResult | None:
+    """For ``doorstep serve --demo``: seed ``count`` cases into a store with (almost) no
+    cases yet, once (None when it already has some, or was seeded before)."""
+    if store.redis.zcard(key_for("cases")) > MAX_CASES_FOR_DEMO_SEED:
+        return None
+    if not store.redis.set(DEMO_SEEDED_KEY, "1", nx=True):
+        return None
+    return seed_cases(store, count, timezone=settings.default_timezone, settings=settings)
 
 
 class _Merged:

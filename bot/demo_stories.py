@@ -11,6 +11,7 @@ seeder (:mod:`bot.demo_seed`) writes the entries through ``Store.append_timeline
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,14 +81,13 @@ class Story:
     status: str = "resolved"
     resolution: dict[str, Any] = field(default_factory=dict)
     handoff: dict[str, Any] | None = None
-    _seq: int = 0
 
     # -- writing ---------------------------------------------------------------
     def wait(self, low: float, high: float) -> None:
         self.t += self.rng.uniform(low, high)
 
     def turn(self, key_base: str, entries: list[tuple[str, dict[str, Any]]],
-             replies: list[tuple[str, list[str]]] = (), author: str = "bot",  # type: ignore[assignment]
+             replies: Sequence[tuple[str, list[str]]] = (), author: str = "bot",
              callbacks: tuple[str, ...] = (), staff: bool = False,
              fail: bool = False) -> None:
         """One commit: its entries, a ``message.queued`` per reply, a
@@ -122,10 +122,9 @@ class Story:
             self.entries.append((later, "callback.delivered", {"type": c, "status": 204}))
         self.t = max(self.t, later)
 
-    def customer(self, text: str, intent: str, entities: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    def customer(self, text: str, intent: str, entities: Sequence[dict[str, Any]] = (),
                  attachments: int = 0) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
         """A customer's message: the turn's key base and its first entries."""
-        self._seq += 1
         message_id = f"SM{self.rng.getrandbits(128):032x}" if self.channel == "sms" \
             else str(self.rng.randrange(1000, 99999))
         return f"{self.channel}:{message_id}", [
