@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from bench import insights, nlu_latency
 
@@ -16,7 +17,8 @@ def main() -> None:
                          "over HTTP, what recording adds to a turn")
     ins.add_argument("--cases", type=int, default=100_000, help="Synthetic cases to seed.")
     ins.add_argument("--runs", type=int, default=20, help="Timed runs per figure.")
-    ins.add_argument("--workers", type=int, default=1, help="Processes seeding at once.")
+    ins.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                     help="Processes seeding at once [default: 2, or 1 with one CPU].")
     args = parser.parse_args()
     if args.name == "nlu":
         nlu_latency.run(args.rounds)

@@ -56,7 +56,7 @@ def _turn(i: int) -> tuple[Turn, str]:
     return turn, message_id
 
 
-def recording_cost(store: Store, turns: int = 1600, block: int = 100) -> dict[str, float]:
+def recording_cost(store: Store, turns: int = 3000, block: int = 100) -> dict[str, float]:
     """Per-turn commit times (ms) with and without the fold, in alternating blocks."""
     import bot.store as store_module
 

@@ -3,6 +3,8 @@ rebuild`` (fold every timeline into the insights facts again)."""
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from bot.errors import ConfigError
@@ -39,8 +41,8 @@ def demo() -> None:
               help="Spread them over this many days, up to today.")
 @click.option("--seed", default=None, type=int,
               help="Random seed: the same seed gives the same cases [default: random].")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
-              help="Processes writing at once.")
+@click.option("--workers", default=min(2, os.cpu_count() or 1), show_default=True,
+              type=click.IntRange(1, 16), help="Processes writing at once.")
 def seed_command(count: int, days: int, seed: int | None, workers: int) -> None:
     """Fill the store with realistic synthetic cases, all closed, for the insights page.
 
