@@ -1,6 +1,7 @@
 """Gunicorn settings for Doorstep's web processes (read from the working directory).
 
-Only what Prometheus' multi-process mode needs; workers, threads and the bind address stay
+What Prometheus' multi-process mode needs, and loading the insights table once a worker
+is up; workers, threads and the bind address stay
 on the command line (see README, "Deploying"). With ``PROMETHEUS_MULTIPROC_DIR`` set in
 the environment of gunicorn and of every ``doorstep worker``, each process writes its
 counts there and ``/metrics`` sums them. Empty the directory before starting the whole
@@ -26,3 +27,11 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Load the insights table in the background, so a supervisor's first insights page
+    does not wait for it (100 000 cases: a few seconds)."""
+    runtime = getattr(worker.wsgi, "extensions", {}).get("doorstep")
+    if runtime is not None:
+        runtime.insights.warm_up()

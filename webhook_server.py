@@ -119,7 +119,6 @@ def create_app(config: Settings | Mapping[str, str] | None = None,
     tracking.init_app(app, runtime)
     metrics_endpoint.init_app(app, runtime)
     init_console(app)
-    runtime.insights.warm_up()  # the first insights page should not wait for the load
     return app
 
 

@@ -66,6 +66,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     info = prepare_demo(runtime) if demo else None
     seeded = seed_demo_once(runtime.store, settings) if demo else None
     app = create_app(runtime=runtime)
+    runtime.insights.warm_up()  # the first insights page should not wait for the load
     # Listen before the workers start: their first jobs may call this server (--demo's
     # stand-in shipper), and a bound socket queues those requests until it serves.
     server = waitress.create_server(app, host=host, port=port, threads=threads)
