@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -362,3 +364,27 @@ def start_system(env: dict[str, str], twilio: FakeTwilioAPI, shipper: FakeShippe
     runtime = build(settings)
     late.app = create_app(runtime=runtime)
     return System(runtime, server, twilio, shipper, telegram, workers)
+
+
+def wait_ready(url: str, log: Path, timeout: float = 60) -> None:
+    """Wait for a server process to answer ``/readyz``; fail with its log if it does not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url + "/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+
+
+def stop_processes(*procs: subprocess.Popen) -> None:
+    """SIGTERM them all, then wait for each (killing one that takes over 20 s)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from support import failed_event, free_port
+from support import failed_event, free_port, stop_processes, wait_ready
 
 pytestmark = pytest.mark.timeout(120)
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -87,15 +85,7 @@ def test_gunicorn_web_and_separate_worker_process(redis_url, redis_client, twili
     worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, stdout=log,
                               stderr=log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "procs.log").read_text()
-            time.sleep(0.1)
+        wait_ready(url, tmp_path / "procs.log", timeout=30)
         from datetime import UTC, datetime
 
         from standardwebhooks import Webhook
@@ -116,11 +106,5 @@ def test_gunicorn_web_and_separate_worker_process(redis_url, redis_client, twili
         assert resp.status_code == 200
         assert "YES" in twilio_api.wait_for_messages(3, timeout=20)[2]["body"]
     finally:
-        for proc in (web, worker):
-            proc.send_signal(signal.SIGTERM)
-        for proc in (web, worker):
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(web, worker)
     assert worker.returncode == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,15 @@ from bot.errors import ConfigError
 from bot.metrics import RedisGauges, exposition
 from bot.settings import load_settings
 from fakes.telegram_updates import text_update
-from support import System, failed_event, free_port, signed_headers, wait_for
+from support import (
+    System,
+    failed_event,
+    free_port,
+    signed_headers,
+    stop_processes,
+    wait_for,
+    wait_ready,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -216,7 +223,7 @@ def test_gunicorn_workers_and_a_queue_worker_are_summed(redis_url, redis_client,
     worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, stdout=log,
                               stderr=log)
     try:
-        _wait_ready(url, tmp_path / "procs.log")
+        wait_ready(url, tmp_path / "procs.log")
 
         def unsigned_event(_: int) -> int:  # a new connection each: either worker may take it
             return requests.post(url + "/events", json={}, timeout=10).status_code
@@ -250,22 +257,5 @@ def test_gunicorn_workers_and_a_queue_worker_are_summed(redis_url, redis_client,
         assert value(samples, "doorstep_webhook_requests_total", endpoint="events",
                      outcome="accepted") == 1
     finally:
-        for proc in (web, worker):
-            proc.send_signal(signal.SIGTERM)
-        for proc in (web, worker):
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(web, worker)
 
-
-def _wait_ready(url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/readyz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
