@@ -28,6 +28,7 @@ from bot.media import FileMediaStore
 from bot.models import CLOSED_STATUSES, EXPIRED, WEB, Case
 from bot.store import Store, key_for, now_iso
 from bot.store_keys import optout_hash_key
+from bot.store_outbound import send_order_key
 
 RESOLUTION_KEPT = ("outcome", "resolution_code", "at", "resolved_by", "resolved_by_name")
 HANDOFF_KEPT = ("reason", "escalated_at", "waiting_since", "eta_minutes", "overdue",
@@ -216,6 +217,7 @@ class Privacy:
         pipe.delete(key_for("conv", tag=tag))
         pipe.delete(key_for("recipient", tag=tag))
         pipe.delete(key_for("pace", tag=tag))
+        pipe.delete(send_order_key(channel, address))
         pipe.delete(key_for("linkfail", tag=address))
         if channel == "sms":
             pipe.delete(key_for("simulator", "sent", tag=phone))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,10 @@ CALLBACK_QUEUE = "callbacks"
 # was off) is sent again after these delays (each stretched by up to 20 % jitter).
 REDELIVERY_DELAYS_S = (5 * 60, 30 * 60, 2 * 3600)
 IDLE_QUEUE = "idle"
+# A send job whose predecessor to the same destination is unfinished checks again after
+# this long, and stops waiting (sends out of order) after ORDER_PATIENCE_S.
+ORDER_RECHECK_MS = 50
+ORDER_PATIENCE_S = 15.0
 INBOUND_QUEUE = "inbound"
 
 
@@ -109,15 +114,18 @@ class OutboundQueue:
         if delay_ms:
             count_send(outbounds[0].channel, "deferred", len(outbounds))
         pipe = self.store.pipeline()
+        if not delay_ms:  # what waits for the morning holds nothing up behind it
+            self.store.number_send(outbounds[0].channel, outbounds[0].to, pipe)
         for outbound in outbounds:
             self.store.update_outbound(outbound.key, pipe,
                                        status="deferred" if delay_ms else "queued",
                                        channel=outbound.channel,
                                        case_id=outbound.case_id or "", queued_at=now_iso(),
                                        payload=json.dumps(outbound.to_dict()))
-        pipe.execute()
+        results = pipe.execute()
+        number = None if delay_ms else int(results[0])
         # Jobs carry keys only: queue logs and tracebacks never hold numbers or bodies.
-        self._send.send_with_options(args=([o.key for o in outbounds],),
+        self._send.send_with_options(args=([o.key for o in outbounds], number),
                                      delay=delay_ms or None)
         return self.clock().timestamp() + delay_ms / 1000 if delay_ms else None
 
@@ -151,7 +159,11 @@ class OutboundQueue:
         when = next_send_time(now, tz, self.settings.quiet_hours)
         return max(int((when - now).total_seconds() * 1000), 0)
 
-    def _send_job(self, keys: list[str]) -> None:
+    def _send_job(self, keys: list[str], number: int | None = None,
+                  waiting_since: float | None = None) -> None:
+        """Send one turn's messages. ``number``: the job's place among the send jobs to
+        this destination (None: a resend, which goes at once); ``waiting_since``: when it
+        first found an earlier job unfinished."""
         outbounds = []
         for key, record in zip(keys, self.store.outbound_records(keys), strict=True):
             if "payload" not in record:
@@ -161,8 +173,14 @@ class OutboundQueue:
         if not outbounds:
             return
         delay_ms = self._quiet_delay_ms(outbounds[0])
-        if delay_ms:  # a retry or a redelivery landed in quiet hours: wait again
+        if delay_ms:  # a retry or a redelivery landed in quiet hours: wait again, and
+            # let the jobs queued after it go meanwhile (a reply is never held)
             self._send.send_with_options(args=(keys,), delay=delay_ms)
+            if number is not None:
+                self.store.mark_send_done(outbounds[0].channel, outbounds[0].to, number)
+            return
+        if number is not None and self._waits_for_earlier(outbounds[0], keys, number,
+                                                          waiting_since):
             return
         for i, outbound in enumerate(outbounds):
             try:
@@ -172,9 +190,29 @@ class OutboundQueue:
                 # come back together (order kept), without using up a retry.
                 wait_ms = int(exc.wait_s * 1000) + random.randint(0, 250)
                 count_send(outbound.channel, "deferred", len(outbounds) - i)
-                self._send.send_with_options(args=([o.key for o in outbounds[i:]],),
+                self._send.send_with_options(args=([o.key for o in outbounds[i:]], number),
                                              delay=wait_ms)
                 return
+        if number is not None:  # the next job to this destination may go now
+            self.store.mark_send_done(outbounds[0].channel, outbounds[0].to, number)
+
+    def _waits_for_earlier(self, first: Outbound, keys: list[str], number: int,
+                           waiting_since: float | None) -> bool:
+        """True when an earlier job to the same destination is not finished: this one is
+        queued again shortly. Two workers that pick up two turns' replies at once would
+        otherwise race, and the later reply could arrive first. After ORDER_PATIENCE_S
+        (an earlier job in a long retry, or lost) it goes anyway."""
+        if self.store.sends_done(first.channel, first.to) >= number - 1:
+            return False
+        now = time.time()
+        since = waiting_since or now
+        if now - since < ORDER_PATIENCE_S:
+            self._send.send_with_options(args=(keys, number, since),
+                                         delay=ORDER_RECHECK_MS + random.randint(0, 50))
+            return True
+        log.warning("send job %s to %s waited %.0f s for an earlier one; sent out of order",
+                    number, mask_phone(first.to), now - since)
+        return False
 
     def resend(self, keys: list[str], delay_s: float = 0) -> None:
         """Queue stored messages (by key) again: a redelivery or a dead letter's retry."""

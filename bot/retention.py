@@ -35,6 +35,7 @@ from bot.models import Case
 from bot.privacy import Erased, Privacy, is_erased
 from bot.settings import Settings
 from bot.store import Store, key_for
+from bot.store_outbound import send_order_key
 
 log = logging.getLogger("doorstep.retention")
 
@@ -137,8 +138,10 @@ class Retention:
         last = conv.last_inbound_at
         quiet = last is None or datetime.fromisoformat(last) < cutoff
         if conv.case_id in (None, case_id) and quiet:
-            erased.conversations += int(self.redis.delete(
-                key_for("conv", tag=f"{channel}:{address}")))
+            pipe = self.redis.pipeline()
+            pipe.delete(key_for("conv", tag=f"{channel}:{address}"))
+            pipe.delete(send_order_key(channel, address))
+            erased.conversations += int(pipe.execute()[0])
         return erased
 
     def _expire_quiet_keys(self) -> int:

@@ -14,6 +14,19 @@ from bot.store_keys import Pipe, key_for, now_iso
 RECORD_TTL_S = 90 * 86400
 DEAD_LETTERS_KEPT = 5000
 CALLBACK_PAYLOAD_TTL_S = 6 * 86400  # longer than the ~3-day retry schedule
+SEND_ORDER_TTL_S = 7 * 86400
+# Raise a destination's "done" mark to this job's number (never lower it).
+_MARK_DONE = """
+local done = tonumber(redis.call('hget', KEYS[1], 'done') or '0')
+if done < tonumber(ARGV[1]) then redis.call('hset', KEYS[1], 'done', ARGV[1]) end
+redis.call('expire', KEYS[1], ARGV[2])
+return done
+"""
+
+
+def send_order_key(channel: str, address: str) -> str:
+    """Where one destination's send jobs are numbered; in the conversation's slot."""
+    return key_for("sendorder", tag=f"{channel}:{address}")
 
 
 class OutboundRecords:
@@ -37,6 +50,23 @@ class OutboundRecords:
         target = pipe if pipe is not None else self.redis
         target.hset(key_for("out", key), mapping=fields)
         target.expire(key_for("out", key), RECORD_TTL_S)
+
+    # -- per-destination order -------------------------------------------
+    def number_send(self, channel: str, address: str, pipe: Pipe) -> None:
+        """Queue the next number for a send job to this destination (read it from the
+        pipeline's result): jobs are sent in the order they were numbered."""
+        key = send_order_key(channel, address)
+        pipe.hincrby(key, "queued", 1)
+        pipe.expire(key, SEND_ORDER_TTL_S)
+
+    def sends_done(self, channel: str, address: str) -> int:
+        """The highest job number to this destination that is finished (sent or given up)."""
+        raw = self.redis.hget(send_order_key(channel, address), "done")
+        return int(raw or 0)
+
+    def mark_send_done(self, channel: str, address: str, number: int) -> None:
+        self.redis.eval(_MARK_DONE, 1, send_order_key(channel, address), number,
+                        SEND_ORDER_TTL_S)
 
     def link_provider_id(self, provider_id: str, key: str, pipe: Pipe | None = None) -> None:
         target = pipe if pipe is not None else self.redis
