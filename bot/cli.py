@@ -43,8 +43,19 @@ def cli() -> None:
               help="HTTP threads (each open console holds one for its live updates).")
 @click.option("--demo", is_flag=True, help="Add a demo login and sample cases (sandbox SMS "
               "only; not for production).")
-def serve(host: str, port: int, threads: int, demo: bool) -> None:
-    """Run the web server and the queue workers in one process."""
+@click.option("--web-workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Web processes. Above 1 (or with --queue-workers other than 1) they run "
+              "under gunicorn, each with --threads threads.")
+@click.option("--queue-workers", default=1, show_default=True, type=click.IntRange(0, 256),
+              help="Queue-worker processes (QUEUE_WORKER_THREADS threads each); 0: none "
+              "here (they run elsewhere).")
+def serve(host: str, port: int, threads: int, demo: bool, web_workers: int,
+          queue_workers: int) -> None:
+    """Run the web server and the queue workers: in one process by default, or as
+    gunicorn web processes and ``doorstep worker`` processes watched together."""
+    if (web_workers, queue_workers) != (1, 1):
+        _serve_processes(host, port, threads, demo, web_workers, queue_workers)
+        return
     import waitress
 
     from bot.broker import start_worker
@@ -100,6 +111,54 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
             stopped = stop_embedded_redis(settings.data_dir, only_if_unused=True)
             click.echo("embedded Redis " + ("stopped" if stopped else
                                             "left running: other processes use it"), err=True)
+
+
+def _serve_processes(host: str, port: int, threads: int, demo: bool, web_workers: int,
+                     queue_workers: int) -> None:
+    """``serve`` as separate processes: prepare once here, then start and watch them."""
+    import os
+
+    from bot.demo import DEMO_SHIPPER_PATH, SANDBOX_ONLY, prepare_demo
+    from bot.demo_seed import seed_demo_once
+    from bot.redis_server import stop_embedded_redis
+    from bot.supervisor import ProcessPlan, Supervisor, child_env, metrics_dir
+    from webhook_server import build
+
+    settings = _settings()
+    if port == 0:
+        raise click.ClickException("--port 0 needs --web-workers 1 --queue-workers 1")
+    extra: dict[str, str] = {}
+    if demo and settings.twilio_enabled:
+        raise click.ClickException(f"--demo {SANDBOX_ONLY}")
+    if demo and settings.shipper_webhook_url is None:
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        extra = {"SHIPPER_WEBHOOK_URL": f"http://{local}:{port}{DEMO_SHIPPER_PATH}",
+                 "SHIPPER_WEBHOOK_SECRET": generated_secret()}
+        settings = dataclasses.replace(settings, shipper_webhook_url=extra["SHIPPER_WEBHOOK_URL"],
+                                       shipper_webhook_secret=extra["SHIPPER_WEBHOOK_SECRET"])
+    # Once, before the children race for them: the embedded Redis, the NLU model, demo data.
+    runtime = build(settings)
+    if demo:
+        prepare_demo(runtime)
+        seed_demo_once(runtime.store, settings)
+    runtime.close()
+    extra.update(metrics_dir(os.environ, settings.data_dir))
+    plan = ProcessPlan(host=host, port=port, web_workers=web_workers,
+                       queue_workers=queue_workers, http_threads=threads,
+                       env=child_env(os.environ, extra))
+    supervisor = Supervisor(plan)
+    signal.signal(signal.SIGTERM, supervisor.stop)
+    signal.signal(signal.SIGINT, supervisor.stop)
+    supervisor.start()
+    click.echo(f"Doorstep on http://{host}:{port}: {web_workers} web process(es) under "
+               f"gunicorn, {queue_workers} queue worker process(es) (Redis: "
+               f"{'REDIS_URL' if settings.redis_url else 'embedded'})", err=True)
+    status = supervisor.run()
+    if settings.redis_url is None:  # the children just exited: give Redis a moment to see it
+        stopped = stop_embedded_redis(settings.data_dir, only_if_unused=True, settle_s=3)
+        click.echo("embedded Redis " + ("stopped" if stopped else
+                                        "left running: other processes use it"), err=True)
+    sys.exit(status)
 
 
 @cli.command()

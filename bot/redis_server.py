@@ -75,18 +75,25 @@ def embedded_redis_url(data_dir: Path) -> str:
     return url
 
 
-def stop_embedded_redis(data_dir: Path, only_if_unused: bool = False) -> bool:
+def stop_embedded_redis(data_dir: Path, only_if_unused: bool = False,
+                        settle_s: float = 0.0) -> bool:
     """Shut the embedded server down (it writes its AOF first); False if it was not running.
 
     With ``only_if_unused``, leave it running while other processes (a second ``serve``,
-    gunicorn, ``doorstep worker``) are still connected.
+    gunicorn, ``doorstep worker``) are still connected; ``settle_s``: how long to give
+    the connections of processes that just exited to close.
     """
     socket_path = data_dir / SOCKET
     if not _alive(socket_path):
         return False
-    client = redis.Redis(unix_socket_path=str(socket_path))
-    if only_if_unused and len(client.client_list()) > 1:
-        return False
+    client = redis.Redis(unix_socket_path=str(socket_path), single_connection_client=True)
+    deadline = time.monotonic() + settle_s
+    while only_if_unused and len(client.client_list()) > 1:
+        if time.monotonic() >= deadline:
+            client.close()
+            client.connection_pool.disconnect()
+            return False
+        time.sleep(0.1)
     try:
         client.shutdown()
     except redis.exceptions.ConnectionError:
