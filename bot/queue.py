@@ -1,6 +1,7 @@
 """The durable queue, on Dramatiq's Redis broker.
 
-Five actors: ``send_message`` (customer messages), ``deliver_callback`` (shipper
+The actors: ``send_message`` (customer messages; ``send_message_next`` and
+``send_parked`` keep one customer's messages in turn order), ``deliver_callback`` (shipper
 callbacks), ``check_idle`` (reminders and expiry), ``check_overdue`` (escalations nobody
 claimed in time) and ``handle_inbound`` (customer messages a webhook must acknowledge at
 once: Telegram updates, MMS with photos). The broker is built in :mod:`bot.broker`.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -41,10 +41,11 @@ CALLBACK_QUEUE = "callbacks"
 # was off) is sent again after these delays (each stretched by up to 20 % jitter).
 REDELIVERY_DELAYS_S = (5 * 60, 30 * 60, 2 * 3600)
 IDLE_QUEUE = "idle"
-# A send job whose predecessor to the same destination is unfinished checks again after
-# this long, and stops waiting (sends out of order) after ORDER_PATIENCE_S.
-ORDER_RECHECK_MS = 50
-ORDER_PATIENCE_S = 15.0
+# Send jobs released by the job before them (see ``_finish``): a short queue of its own,
+# so they need not wait behind a backlog once more.
+NEXT_QUEUE = "outbound_next"
+# How long a send job waits for an unfinished earlier one to the same customer.
+ORDER_PATIENCE_S = 300.0
 INBOUND_QUEUE = "inbound"
 
 
@@ -73,6 +74,11 @@ class OutboundQueue:
             = None
         self._send = dramatiq.actor(self._send_job, broker=broker, actor_name="send_message",
                                     queue_name=OUTBOUND_QUEUE)
+        self._send_next = dramatiq.actor(self._send_job, broker=broker,
+                                         actor_name="send_message_next",
+                                         queue_name=NEXT_QUEUE)
+        self._parked = dramatiq.actor(self._parked_job, broker=broker,
+                                      actor_name="send_parked", queue_name=NEXT_QUEUE)
         self._callback = dramatiq.actor(self._callback_job, broker=broker,
                                         actor_name="deliver_callback",
                                         queue_name=CALLBACK_QUEUE, max_retries=None,
@@ -159,28 +165,37 @@ class OutboundQueue:
         when = next_send_time(now, tz, self.settings.quiet_hours)
         return max(int((when - now).total_seconds() * 1000), 0)
 
-    def _send_job(self, keys: list[str], number: int | None = None,
-                  waiting_since: float | None = None) -> None:
-        """Send one turn's messages. ``number``: the job's place among the send jobs to
-        this destination (None: a resend, which goes at once); ``waiting_since``: when it
-        first found an earlier job unfinished."""
+    def _stored(self, keys: list[str]) -> list[Outbound]:
         outbounds = []
         for key, record in zip(keys, self.store.outbound_records(keys), strict=True):
             if "payload" not in record:
                 log.error("outbound %s has no stored message; skipped", key)
                 continue
             outbounds.append(Outbound.from_dict(json.loads(record["payload"])))
+        return outbounds
+
+    def _send_job(self, keys: list[str], number: int | None = None,
+                  released: bool = False) -> None:
+        """Send one turn's messages. ``number``: the job's place among the send jobs to
+        this destination (None: a resend, which goes at once); ``released``: the job that
+        finished the one before it queued this one, so it goes now."""
+        outbounds = self._stored(keys)
         if not outbounds:
             return
-        delay_ms = self._quiet_delay_ms(outbounds[0])
+        first = outbounds[0]
+        delay_ms = self._quiet_delay_ms(first)
         if delay_ms:  # a retry or a redelivery landed in quiet hours: wait again, and
             # let the jobs queued after it go meanwhile (a reply is never held)
             self._send.send_with_options(args=(keys,), delay=delay_ms)
-            if number is not None:
-                self.store.mark_send_done(outbounds[0].channel, outbounds[0].to, number)
+            self._finish(first, number)
             return
-        if number is not None and self._waits_for_earlier(outbounds[0], keys, number,
-                                                          waiting_since):
+        if number is not None and not released and self.store.park_send(
+                first.channel, first.to, number, json.dumps([keys, number])):
+            # An earlier job to this customer is unfinished (two workers took two turns'
+            # replies at once): whoever finishes it queues this one. Should that never
+            # happen (it was lost), this one goes anyway after ORDER_PATIENCE_S.
+            self._parked.send_with_options(args=(keys, number),
+                                           delay=int(ORDER_PATIENCE_S * 1000))
             return
         for i, outbound in enumerate(outbounds):
             try:
@@ -190,29 +205,31 @@ class OutboundQueue:
                 # come back together (order kept), without using up a retry.
                 wait_ms = int(exc.wait_s * 1000) + random.randint(0, 250)
                 count_send(outbound.channel, "deferred", len(outbounds) - i)
-                self._send.send_with_options(args=([o.key for o in outbounds[i:]], number),
-                                             delay=wait_ms)
+                self._send.send_with_options(
+                    args=([o.key for o in outbounds[i:]], number, released), delay=wait_ms)
                 return
-        if number is not None:  # the next job to this destination may go now
-            self.store.mark_send_done(outbounds[0].channel, outbounds[0].to, number)
+        self._finish(first, number)
 
-    def _waits_for_earlier(self, first: Outbound, keys: list[str], number: int,
-                           waiting_since: float | None) -> bool:
-        """True when an earlier job to the same destination is not finished: this one is
-        queued again shortly. Two workers that pick up two turns' replies at once would
-        otherwise race, and the later reply could arrive first. After ORDER_PATIENCE_S
-        (an earlier job in a long retry, or lost) it goes anyway."""
-        if self.store.sends_done(first.channel, first.to) >= number - 1:
-            return False
-        now = time.time()
-        since = waiting_since or now
-        if now - since < ORDER_PATIENCE_S:
-            self._send.send_with_options(args=(keys, number, since),
-                                         delay=ORDER_RECHECK_MS + random.randint(0, 50))
-            return True
-        log.warning("send job %s to %s waited %.0f s for an earlier one; sent out of order",
-                    number, mask_phone(first.to), now - since)
-        return False
+    def _finish(self, first: Outbound, number: int | None) -> None:
+        """Job ``number`` to this destination is done: queue the next one if it parked."""
+        if number is None:
+            return
+        parked = self.store.finish_send(first.channel, first.to, number)
+        if parked is not None:  # queued before it is unparked: a crash between the two
+            keys, next_number = json.loads(parked)  # leaves it to ``_parked_job``
+            self._send_next.send(keys, next_number, True)
+            self.store.unpark_send(first.channel, first.to, next_number)
+
+    def _parked_job(self, keys: list[str], number: int) -> None:
+        """A parked job still waiting after ORDER_PATIENCE_S: the one before it is lost or
+        stuck, so this one goes now (out of order, but not never)."""
+        outbounds = self._stored(keys)
+        if not outbounds:
+            return
+        if self.store.unpark_send(outbounds[0].channel, outbounds[0].to, number):
+            log.warning("send job %s to %s waited %.0f s for an earlier one; sent out of "
+                        "order", number, mask_phone(outbounds[0].to), ORDER_PATIENCE_S)
+            self._send_next.send(keys, number, True)
 
     def resend(self, keys: list[str], delay_s: float = 0) -> None:
         """Queue stored messages (by key) again: a redelivery or a dead letter's retry."""

@@ -15,12 +15,24 @@ RECORD_TTL_S = 90 * 86400
 DEAD_LETTERS_KEPT = 5000
 CALLBACK_PAYLOAD_TTL_S = 6 * 86400  # longer than the ~3-day retry schedule
 SEND_ORDER_TTL_S = 7 * 86400
-# Raise a destination's "done" mark to this job's number (never lower it).
-_MARK_DONE = """
+# A send job parks itself while an earlier one to its destination is unfinished...
+_PARK = """
 local done = tonumber(redis.call('hget', KEYS[1], 'done') or '0')
-if done < tonumber(ARGV[1]) then redis.call('hset', KEYS[1], 'done', ARGV[1]) end
+if done >= tonumber(ARGV[1]) - 1 then return 0 end
+redis.call('hset', KEYS[1], 'parked:' .. ARGV[1], ARGV[2])
+redis.call('expire', KEYS[1], ARGV[3])
+return 1
+"""
+# ...and the one that finishes raises "done" (never lowers it) and reads the next one.
+_DONE = """
+local done = tonumber(redis.call('hget', KEYS[1], 'done') or '0')
+if done < tonumber(ARGV[1]) then
+  done = tonumber(ARGV[1])
+  redis.call('hset', KEYS[1], 'done', done)
+end
 redis.call('expire', KEYS[1], ARGV[2])
-return done
+local parked = 'parked:' .. (done + 1)
+return redis.call('hget', KEYS[1], parked)
 """
 
 
@@ -59,14 +71,22 @@ class OutboundRecords:
         pipe.hincrby(key, "queued", 1)
         pipe.expire(key, SEND_ORDER_TTL_S)
 
-    def sends_done(self, channel: str, address: str) -> int:
-        """The highest job number to this destination that is finished (sent or given up)."""
-        raw = self.redis.hget(send_order_key(channel, address), "done")
-        return int(raw or 0)
+    def park_send(self, channel: str, address: str, number: int, payload: str) -> bool:
+        """Park job ``number`` if an earlier job to this destination is unfinished (True);
+        False: it may go now. Atomic with :meth:`finish_send`: no wake-up is missed."""
+        return bool(self.redis.eval(_PARK, 1, send_order_key(channel, address), number,
+                                    payload, SEND_ORDER_TTL_S))
 
-    def mark_send_done(self, channel: str, address: str, number: int) -> None:
-        self.redis.eval(_MARK_DONE, 1, send_order_key(channel, address), number,
-                        SEND_ORDER_TTL_S)
+    def finish_send(self, channel: str, address: str, number: int) -> str | None:
+        """Job ``number`` is finished (sent or given up); the payload of the next job if it
+        is parked: the caller queues it, then :meth:`unpark_send` s it."""
+        raw = self.redis.eval(_DONE, 1, send_order_key(channel, address), number,
+                              SEND_ORDER_TTL_S)
+        return raw.decode() if raw else None
+
+    def unpark_send(self, channel: str, address: str, number: int) -> bool:
+        """Take job ``number`` out of the parked ones; False if someone already did."""
+        return bool(self.redis.hdel(send_order_key(channel, address), f"parked:{number}"))
 
     def link_provider_id(self, provider_id: str, key: str, pipe: Pipe | None = None) -> None:
         target = pipe if pipe is not None else self.redis

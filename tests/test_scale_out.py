@@ -62,7 +62,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.broker import build_broker
 from bot.phones import mask_phone
-from bot.queue import CALLBACK_QUEUE, OUTBOUND_QUEUE
+from bot.queue import CALLBACK_QUEUE, NEXT_QUEUE, OUTBOUND_QUEUE
 from bot.settings import load_settings
 from bot.store import Store
 from bot.store_keys import key_for
@@ -305,7 +305,7 @@ def test_two_web_and_two_queue_processes_send_every_reply_once_and_in_order(
     locks = _lock_keys(redis_client)
     assert locks == [], f"{len(locks)} lock keys left at the end, e.g. {locks[:3]}"
     assert store.dead_letters() == [], "Doorstep's dead-letter list is not empty"
-    for queue in (OUTBOUND_QUEUE, CALLBACK_QUEUE):
+    for queue in (OUTBOUND_QUEUE, NEXT_QUEUE, CALLBACK_QUEUE):
         dead = redis_client.zcard(f"{broker.namespace}:{queue}.XQ")
         assert dead == 0, f"Dramatiq gave up on {dead} {queue} jobs"
     assert twilio_api.invalid_requests == [], "Doorstep sent requests Twilio would refuse"
