@@ -1,11 +1,11 @@
-"""``python -m bench nlu|insights``: run a benchmark and print its figures."""
+"""``python -m bench nlu|insights|load``: run a benchmark and print its figures."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from bench import insights, nlu_latency
+from bench import insights, load, nlu_latency
 
 
 def main() -> None:
@@ -19,11 +19,16 @@ def main() -> None:
     ins.add_argument("--runs", type=int, default=20, help="Timed runs per figure.")
     ins.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                      help="Processes seeding at once [default: 2, or 1 with one CPU].")
+    load.add_arguments(sub.add_parser(
+        "load", help="Doorstep under gunicorn and Redis, driven over loopback, beside a "
+        "baseline app: turns/s, latency, events/s, reply time, drain, memory"))
     args = parser.parse_args()
     if args.name == "nlu":
         nlu_latency.run(args.rounds)
     elif args.name == "insights":
         insights.run(args.cases, args.runs, args.workers)
+    elif args.name == "load":
+        load.run(args)
 
 
 if __name__ == "__main__":
