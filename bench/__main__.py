@@ -1,11 +1,11 @@
-"""``python -m bench nlu|insights|load``: run a benchmark and print its figures."""
+"""``python -m bench nlu|insights|load|profile``: run a benchmark and print its figures."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from bench import insights, load, nlu_latency
+from bench import insights, load, nlu_latency, profile_turn
 
 
 def main() -> None:
@@ -22,6 +22,10 @@ def main() -> None:
     load.add_arguments(sub.add_parser(
         "load", help="Doorstep under gunicorn and Redis, driven over loopback, beside a "
         "baseline app: turns/s, latency, events/s, reply time, drain, memory"))
+    prof = sub.add_parser("profile", help="Where an SMS turn's time goes: the app in this "
+                          "process, real Redis, a pyinstrument tree")
+    prof.add_argument("--turns", type=int, default=600, help="Timed turns.")
+    prof.add_argument("--conversations", type=int, default=50, help="Customers taking turns.")
     args = parser.parse_args()
     if args.name == "nlu":
         nlu_latency.run(args.rounds)
@@ -29,6 +33,8 @@ def main() -> None:
         insights.run(args.cases, args.runs, args.workers)
     elif args.name == "load":
         load.run(args)
+    elif args.name == "profile":
+        profile_turn.run(args.turns, args.conversations)
 
 
 if __name__ == "__main__":

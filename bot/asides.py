@@ -118,10 +118,9 @@ class Asides:
 
     def status(self, case: Case, lang: str) -> str:
         latest = datetime.fromisoformat(case.created_at)
-        for entry in reversed(self.store.timeline(case.id)):
-            if entry["kind"] == "event.received" and entry.get("occurred_at"):
-                latest = datetime.fromisoformat(entry["occurred_at"])
-                break
+        entry = self.store.last_timeline_entry(case.id, "event.received")
+        if entry is not None and entry.get("occurred_at"):
+            latest = datetime.fromisoformat(entry["occurred_at"])
         return status_text(case, lang, latest, parcel_ref(case, lang))
 
     # -- delivery instructions ---------------------------------------------------

@@ -108,6 +108,21 @@ class Store(OutboundRecords):
         raw = self.redis.lrange(key_for("case", "timeline", tag=case_id), 0, -1)
         return [json.loads(r) for r in raw]
 
+    def last_timeline_entry(self, case_id: str, kind: str,
+                            chunk: int = 64) -> dict[str, Any] | None:
+        """The latest entry of ``kind``, read from the end a chunk at a time (a long
+        timeline is not read and parsed whole for it)."""
+        key, needle = key_for("case", "timeline", tag=case_id), json.dumps(kind).encode()
+        end = -1
+        while True:
+            raw = self.redis.lrange(key, end - chunk + 1, end)
+            for item in reversed(raw):
+                if needle in item and (entry := json.loads(item)).get("kind") == kind:
+                    return entry
+            if len(raw) < chunk:
+                return None
+            end -= chunk
+
     def recent_timeline(self, case_id: str, count: int) -> list[dict[str, Any]]:
         raw = self.redis.lrange(key_for("case", "timeline", tag=case_id), -count, -1)
         return [json.loads(r) for r in raw]
