@@ -40,7 +40,12 @@ def children(pid: int) -> list[int]:
 
 
 def command_of(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    """The command line of ``pid``; empty when the process is gone meanwhile (a killed
+    worker can be reaped between listing the children and reading this)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def post_event(url: str) -> requests.Response:
