@@ -15,18 +15,23 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import requests
 from console_api_support import staff_api
 from console_support import escalate
 
 from bot.logs import PAYLOAD_LOGGERS, REDACTOR, formatter_for
-from support import TELEGRAM_SECRET, failed_event
+from support import TELEGRAM_SECRET, failed_event, free_port, stop_processes, wait_ready
 
 pytestmark = pytest.mark.timeout(180)
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 PHONES = ("+15550191111", "+15550192222", "+15550193333", "+15550194444")
 CHAT = 987650777
@@ -205,3 +210,35 @@ def test_a_process_logs_redacted_lines_to_stderr_in_the_chosen_format(fmt):
         assert line["message"] == "to ***1111 with [secret]"
     else:
         assert lines[0].endswith(" INFO doorstep.x: to ***1111 with [secret]")
+
+
+@pytest.mark.parametrize("config", ["python:bot.gunicorn_config", "gunicorn.conf.py"])
+def test_gunicorn_access_log_lines_are_redacted(config, redis_url, tmp_path):
+    """An operator who turns on gunicorn's access log gets the requests, with no tracking
+    token, query string or phone number in them (request line and referrer alike)."""
+    port, access = free_port(), tmp_path / "access.log"
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TWILIO_", "SHIPPER_", "REDIS_URL", "PROMETHEUS_"))}
+    env.update(REDIS_URL=redis_url, DOORSTEP_DATA_DIR=str(tmp_path / "data"), PUBLIC_URL=url,
+               EVENTS_WEBHOOK_SECRET=SECRET)
+    with (tmp_path / "web.log").open("ab") as log:
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "-w", "1",
+                                "-b", f"127.0.0.1:{port}", "--access-logfile", str(access),
+                                "webhook_server:create_app()"], cwd=ROOT, env=env,
+                               stdout=log, stderr=log)
+    token = "Zq8" + "x" * 40
+    try:
+        wait_ready(url, tmp_path / "web.log")
+        assert requests.get(f"{url}/t/{token}", timeout=10).status_code == 404
+        assert requests.get(url + "/readyz?phone=%2B15550191111", timeout=10,
+                            headers={"Referer": f"{url}/t/{token}?from=+15550191111"}
+                            ).status_code == 200
+    finally:
+        stop_processes(web)
+    lines = access.read_text()
+    assert '"GET /t/[token] HTTP/1.1" 404' in lines
+    assert '"GET /readyz?[query] HTTP/1.1" 200' in lines
+    assert token not in lines and token[:12] not in lines
+    for form in number_forms("+15550191111"):
+        assert form not in lines
