@@ -30,7 +30,8 @@ def init_app(app: Any) -> None:
 
 
 def _security_headers(response: Any) -> Any:
-    """Console pages: a strict content policy, no framing, not cached; no sniffing anywhere."""
+    """Console pages: a strict content policy, no framing, not cached; /api answers not
+    cached either (a photo says its own); no sniffing anywhere."""
     from flask import request
 
     if request.path.startswith("/console"):
@@ -40,5 +41,7 @@ def _security_headers(response: Any) -> Any:
             response.headers.setdefault("Referrer-Policy", "same-origin")
         if not request.path.startswith("/console/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
+    elif request.path.startswith("/api/"):  # customers' details: never in a shared cache
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response

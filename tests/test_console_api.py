@@ -92,6 +92,9 @@ def test_search_finds_a_conversation_by_tracking_number_phone_or_name(system, sa
     assert sam.listed(status="bot", q="bob stone") == [bob_id]
     assert sam.listed(status="bot") == [bob_id, ana_id]  # newest first
     assert sam.listed(status="bot", q="nobody-like-this") == []
+    # Names and numbers: no browser or proxy may keep the answer.
+    assert sam.get("/api/conversations", params={"status": "bot", "q": "bob stone"}
+                   ).headers["Cache-Control"] == "no-store"
 
 
 def test_conversations_can_be_filtered_by_exception_type(system, sam):
