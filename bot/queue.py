@@ -37,9 +37,6 @@ from bot.store import Store, now_iso
 log = logging.getLogger("doorstep.queue")
 OUTBOUND_QUEUE = "outbound"
 CALLBACK_QUEUE = "callbacks"
-# A message the provider accepted but could not deliver for a passing reason (the handset
-# was off) is sent again after these delays (each stretched by up to 20 % jitter).
-REDELIVERY_DELAYS_S = (5 * 60, 30 * 60, 2 * 3600)
 IDLE_QUEUE = "idle"
 # Send jobs released by the job before them (see ``_finish``): a short queue of its own,
 # so they need not wait behind a backlog once more.
@@ -310,63 +307,6 @@ class OutboundQueue:
                 "outcome": outcome})
         log.error("message %s to %s via %s failed for good (%s): %s", outbound.key,
                   mask_phone(outbound.to), outbound.channel, code, outcome)
-
-    def record_status(self, provider_id: str, status: str, code: str,
-                      undelivered: str | None) -> str:
-        """Record a provider's delivery status for a message we sent; act on a failure.
-
-        ``undelivered`` is the channel's reading of a failure (see
-        :meth:`delivery_report`) or None. A report about an earlier attempt (the
-        message was sent again since) goes to the timeline only. Returns what was done.
-        """
-        key = self.store.key_for_provider_id(provider_id)
-        if key is None:
-            return "unknown"  # not one of ours (or long forgotten): nothing to record
-        record = self.store.outbound_record(key)
-        current = record.get("provider_id") == provider_id
-        pipe = self.store.pipeline()
-        if current:
-            self.store.update_outbound(key, pipe, status=status, error_code=code)
-        if record.get("case_id"):
-            self.store.append_timeline(record["case_id"], "message.status", pipe, key=key,
-                                       status=status, error_code=code or None)
-            self.store.publish_case(record["case_id"], pipe=pipe)
-        pipe.execute()
-        if undelivered is None or not current:
-            return "recorded" if current else "stale"
-        outcome = self.delivery_report(key, provider_id, undelivered, code)
-        log.info("message %s undelivered (%s): %s", key, code, outcome)
-        return outcome
-
-    def delivery_report(self, key: str, provider_id: str, kind: str, code: str) -> str:
-        """Act on a provider's late report that a sent message did not arrive.
-
-        ``kind`` is ``transient`` (try again later: the handset was off),
-        ``permanent`` or ``opted_out`` (fail over or escalate). Reports about an
-        earlier attempt than the latest are ignored. Returns what was done.
-        """
-        record = self.store.outbound_record(key)
-        if "payload" not in record or record.get("provider_id") != provider_id:
-            return "stale"
-        outbound = Outbound.from_dict(json.loads(record["payload"]))
-        if kind == "transient":
-            redeliveries = int(record.get("redeliveries") or 0)
-            if redeliveries < len(REDELIVERY_DELAYS_S):
-                delay = REDELIVERY_DELAYS_S[redeliveries] * random.uniform(1.0, 1.2)
-                self.store.update_outbound(key, status="retrying", provider_id="",
-                                           redeliveries=str(redeliveries + 1), error_code=code)
-                self._timeline(outbound.case_id, "message.redelivery", key=key,
-                               error_code=code, delay_s=round(delay))
-                self.resend([key], delay)
-                count_send(outbound.channel, "redelivery")
-                return "redelivery"
-            reason = f"undelivered ({code}) after {redeliveries} redeliveries"
-        else:
-            reason = f"undelivered ({code})"
-        if kind == "opted_out":
-            self.store.set_opted_out(outbound.channel, outbound.to, True)
-        self.undeliverable(outbound, code, reason)
-        return "undeliverable"
 
     def recallback(self, key: str, case_id: str, type_: str, data: dict[str, Any],
                    timestamp: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from bot.delivery_reports import record_status
 from bot.errors import BusyConversation, EventError
 from bot.events import parse_event
 from bot.runtime import Runtime
@@ -147,7 +148,7 @@ def twilio_status() -> tuple[Response | str, int]:
     code = request.form.get("ErrorCode", "")
     # Recorded on the message and its case; an undelivered one is sent again later or
     # fails over (the queue ignores reports about an attempt it has since replaced).
-    rt.queue.record_status(sid, status, code, undelivered_kind(status, code))
+    record_status(rt.queue, sid, status, code, undelivered_kind(status, code))
     return "", 204
 
 
