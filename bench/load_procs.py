@@ -31,6 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.redis_server import redis_server_binary
 from bot.settings import generated_secret
+from bot.supervisor import stop_gracefully
 
 ROOT = Path(__file__).resolve().parents[1]
 DOORSTEP_APP = "webhook_server:create_app()"
@@ -248,16 +249,9 @@ class Processes:
     def stop(self) -> None:
         """SIGTERM everything but Redis, wait (killing what lingers), then Redis."""
         servers = [p for p in self.started if p is not self.redis_process]
-        for wave in (servers, [self.redis_process] if self.redis_process else []):
-            for proc in wave:
-                if proc.poll() is None:
-                    proc.terminate()
-            for proc in wave:
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+        stop_gracefully(servers, 20)
+        if self.redis_process:
+            stop_gracefully([self.redis_process], 20)
         self.started.clear()
         for log in self.logs:
             log.close()

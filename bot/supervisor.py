@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,17 +114,26 @@ class Supervisor:
     def stop_children(self) -> None:
         """SIGTERM to all (gunicorn finishes its requests; workers their jobs), then wait;
         SIGKILL what is still running after STOP_GRACE_S."""
-        procs = [p for p in (self.web, *self.workers) if p is not None and p.poll() is None]
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_S
-        for proc in procs:
-            try:
-                proc.wait(max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                log.error("pid %d did not stop in %.0f s: killed", proc.pid, STOP_GRACE_S)
-                proc.kill()
-                proc.wait()
+        procs = [p for p in (self.web, *self.workers) if p is not None]
+        for proc in stop_gracefully(procs, STOP_GRACE_S):
+            log.error("pid %d did not stop in %.0f s: killed", proc.pid, STOP_GRACE_S)
+
+
+def stop_gracefully(procs: Iterable[subprocess.Popen], grace_s: float) -> list[subprocess.Popen]:
+    """SIGTERM each process still running, wait up to ``grace_s`` for them all, then
+    SIGKILL (and reap) what is left. Returns the ones that had to be killed."""
+    running = [p for p in procs if p.poll() is None]
+    for proc in running:
+        proc.send_signal(signal.SIGTERM)
+    deadline, killed = time.monotonic() + grace_s, []
+    for proc in running:
+        try:
+            proc.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            killed.append(proc)
+    return killed
 
 
 def child_env(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:

@@ -21,6 +21,7 @@ from bot.queue import CALLBACK_QUEUE
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store import key_for
+from bot.supervisor import stop_gracefully
 from fakes.http import LocalServer
 from fakes.shipper import FakeShipper
 from fakes.telegram_api import FakeTelegramAPI
@@ -380,11 +381,5 @@ def wait_ready(url: str, log: Path, timeout: float = 60) -> None:
 
 
 def stop_processes(*procs: subprocess.Popen) -> None:
-    """SIGTERM them all, then wait for each (killing one that takes over 20 s)."""
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """SIGTERM them all, then wait (killing what is still running after 20 s)."""
+    stop_gracefully(procs, 20)
