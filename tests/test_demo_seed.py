@@ -29,8 +29,9 @@ NOW = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
 TZ = "America/New_York"
 ROOT = Path(__file__).resolve().parent.parent
 # The modules whose timeline entries a seeded case imitates.
-LIVE = ("bot/cases.py", "bot/engine.py", "bot/queue.py", "bot/desk.py", "bot/idle.py",
-        "bot/escalation.py", "bot/callback_jobs.py", "bot/failover.py")
+LIVE = ("bot/cases.py", "bot/engine.py", "bot/queue.py", "bot/delivery_reports.py",
+        "bot/desk.py", "bot/idle.py", "bot/escalation.py", "bot/callback_jobs.py",
+        "bot/failover.py")
 FIELDS = {  # the fields the live code writes, for the kinds the insights read
     "case.opened": {"type", "carrier", "reason", "postal_code"},
     "event.received": {"type", "webhook_id", "occurred_at"},
